@@ -1,0 +1,33 @@
+# Everything runs from .venv, created on first use from the hashed lock file.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint lock bench up down clean sample
+
+demo: $(STAMP)  ## run the monthly report on the bundled sample workbook
+	$(BIN)/cchc report --period 2026-05 --as-of 2026-06-05
+
+test: $(STAMP)  ## lint, type-check and run the whole test suite
+	$(BIN)/ruff check flows tasks tests data benchmarks
+	$(BIN)/ruff format --check flows tasks tests data benchmarks
+	$(BIN)/mypy flows tasks
+	$(BIN)/pytest
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+lock:  ## refresh requirements.lock from pyproject.toml (names, versions and hashes only)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+sample: $(STAMP)  ## regenerate the bundled sample workbook
+	$(BIN)/python data/sample/make_sample.py
+
+clean:
+	rm -rf $(VENV) var

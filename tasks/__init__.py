@@ -1,0 +1,1 @@
+"""Stage modules of the CCHC tracker: collect -> normalize -> verify -> compile -> deliver."""

@@ -1,0 +1,102 @@
+"""The shared sheet's input contract (DESIGN §3): tabs, their headers, which are required."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tasks.text import match_key
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    required: bool = False
+    is_date: bool = False
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+
+UNITS = TabSpec(
+    "units",
+    "Đơn vị",
+    (
+        Column("code", "Mã đơn vị", required=True),
+        Column("name", "Tên đơn vị", required=True),
+        Column("emails", "Email"),
+        Column("contact", "Người đầu mối"),
+        Column("quota", "Chỉ tiêu tin bài/tháng"),
+        Column("status", "Trạng thái"),
+    ),
+)
+PRODUCTS = TabSpec(
+    "products",
+    "Tin bài",
+    (
+        Column("date", "Ngày", required=True, is_date=True),
+        Column("unit", "Đơn vị", required=True),
+        Column("area", "Nội dung", required=True),
+        Column("channel", "Hình thức", required=True),
+        Column("kind", "Loại sản phẩm", required=True),
+        Column("title", "Tiêu đề", required=True),
+        Column("link", "Đường dẫn"),
+        Column("author", "Người thực hiện"),
+        Column("note", "Ghi chú"),
+    ),
+)
+CONCRETIZATIONS = TabSpec(
+    "concretizations",
+    "Cụ thể hóa",
+    (
+        Column("unit", "Đơn vị", required=True),
+        Column("date", "Ngày hoàn thành", required=True, is_date=True),
+        Column("doc_number", "Số, ký hiệu văn bản"),
+        Column("link", "Đường dẫn"),
+        Column("note", "Ghi chú"),
+    ),
+)
+UNIT_REPORTS = TabSpec(
+    "unit_reports",
+    "Báo cáo đơn vị",
+    (
+        Column("unit", "Đơn vị", required=True),
+        Column("period", "Kỳ báo cáo", required=True),
+        Column("sent", "Ngày gửi", required=True, is_date=True),
+        Column("doc_number", "Số, ký hiệu văn bản"),
+        Column("link", "Đường dẫn"),
+    ),
+)
+DOSSIERS = TabSpec(
+    "dossiers",
+    "Hồ sơ trễ hẹn",
+    (
+        Column("code", "Mã hồ sơ", required=True),
+        Column("procedure", "Thủ tục hành chính"),
+        Column("unit", "Đơn vị", required=True),
+        Column("due", "Ngày hẹn trả", required=True, is_date=True),
+        Column("returned", "Ngày trả kết quả", is_date=True),
+        Column("apology_date", "Ngày xin lỗi", is_date=True),
+        Column("apology_number", "Số phiếu xin lỗi"),
+    ),
+)
+
+INPUT_TABS: tuple[TabSpec, ...] = (UNITS, PRODUCTS, CONCRETIZATIONS, UNIT_REPORTS, DOSSIERS)
+SUMMARY_TITLE = "Tổng hợp"  # written by the system, never read as input
+
+
+def find_tab(titles: list[str], spec: TabSpec) -> str | None:
+    """The sheet's own title of the tab matching ``spec`` (after match_key), or None."""
+    wanted = match_key(spec.title)
+    for title in titles:
+        if match_key(title) == wanted:
+            return title
+    return None

@@ -1,0 +1,110 @@
+"""Plain data shared by the stages: raw cells as read, problem records, and normalised records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+# A raw cell as read from any source: Google's UNFORMATTED_VALUE shapes (dates are serial numbers).
+Cell = str | int | float | bool | None
+
+
+@dataclass
+class RawTab:
+    """One tab as read. ``rows[0]`` is sheet row 1 (the header); ``rows[i]`` is sheet row ``i + 1``.
+
+    Rows are ragged (trailing blanks trimmed) and blank rows are kept as ``[]`` so that
+    row numbers stay those the sheet shows.
+    """
+
+    title: str
+    rows: list[list[Cell]]
+
+    def cell(self, row_index: int, col_index: int) -> Cell:
+        row = self.rows[row_index]
+        return row[col_index] if col_index < len(row) else None
+
+
+@dataclass
+class RawBook:
+    """Every tab of one source, exactly as read (the snapshot keeps this)."""
+
+    source: str  # a description safe to print: file name or spreadsheet key, never a secret
+    read_at: str  # ISO timestamp with offset
+    tabs: dict[str, RawTab]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "source": self.source,
+            "read_at": self.read_at,
+            "tabs": {title: tab.rows for title, tab in self.tabs.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RawBook:
+        tabs = {title: RawTab(title, rows) for title, rows in data["tabs"].items()}
+        return cls(source=data["source"], read_at=data["read_at"], tabs=tabs)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in the input: where it is and what is wrong, in Vietnamese."""
+
+    tab: str
+    row: int | None  # the sheet's own row number (header = 1); None for a whole-tab problem
+    column: str | None
+    value: str
+    message: str
+    structural: bool = False  # True: the run cannot go on (missing tab / column)
+
+    def describe(self) -> str:
+        where = f"tab '{self.tab}'"
+        if self.row is not None:
+            where += f", dòng {self.row}"
+        if self.column:
+            where += f", cột '{self.column}'"
+        shown = f" (giá trị: '{self.value}')" if self.value != "" else ""
+        return f"{where}: {self.message}{shown}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tab": self.tab,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Records:
+    """Normalised input, one DataFrame per tab; every frame keeps the sheet ``row`` number.
+
+    units:            row, code, name, emails (list[str]), contact, quota (int | None), active
+    products:         row, date, unit, area, channel, kind, title, link, author, note
+    concretizations:  row, unit, date, doc_number, link, note
+    unit_reports:     row, unit, period, sent, doc_number, link
+    dossiers:         row, code, procedure, unit, due, returned, apology_date, apology_number
+    Dates are ``datetime.date`` (or None); unit is the unit code; area the area number;
+    channel and kind the plan's keys.
+    """
+
+    units: pd.DataFrame
+    products: pd.DataFrame
+    concretizations: pd.DataFrame
+    unit_reports: pd.DataFrame
+    dossiers: pd.DataFrame
+    tab_titles: dict[str, str] = field(default_factory=dict)  # tab key -> title as in the sheet
+
+
+@dataclass(frozen=True)
+class StatusDate:
+    """A deadline outcome: on_time / late / missing / not_due, and the date that decided it."""
+
+    status: str
+    date: date | None = None
+    due: date | None = None

@@ -1,0 +1,59 @@
+"""Settings from the environment (and a ``.env`` file), validated once at the edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tasks.errors import SettingsError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_WORKBOOK = REPO_ROOT / "data" / "sample" / "cchc-2026-mau.xlsx"
+DEFAULT_PLAN = REPO_ROOT / "config" / "plan-2026.yaml"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+class Settings(BaseSettings):
+    """Every setting of DESIGN §6. Secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CCHC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    source: str = Field(default=str(SAMPLE_WORKBOOK))
+    plan: Path = DEFAULT_PLAN
+    output_dir: Path = Path("var")
+    google_credentials: Path | None = Field(
+        default=None, validation_alias="GOOGLE_APPLICATION_CREDENTIALS"
+    )
+    # Name of a Prefect Secret block holding the service-account JSON (instead of a key file).
+    google_secret_block: str | None = None
+    sheets_endpoint: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    # Name of a Prefect Secret block holding the SMTP password (instead of CCHC_SMTP_PASSWORD).
+    smtp_password_block: str | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    mail_from: str = "vanphong@sxd.daklak.gov.vn"
+
+    @property
+    def sends_mail(self) -> bool:
+        """No SMTP host means the outbox: e-mails are written as .eml files."""
+        return bool(self.smtp_host)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with CLI overrides (None values are ignored)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as err:
+        bad = ", ".join(
+            "CCHC_" + str(e["loc"][0]).upper() if e["loc"] else "?" for e in err.errors()
+        )
+        raise SettingsError(f"Cấu hình môi trường không hợp lệ: {bad}. Kiểm tra tệp .env.") from err

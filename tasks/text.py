@@ -1,0 +1,39 @@
+"""Text clean-up and the matching key used for tab titles, headers, units, areas, channels, kinds."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Invisible characters that arrive from copy-paste (web pages, Word) and break matching.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"\s+")
+# The five Vietnamese tone marks as combining characters (after NFD).
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def clean_text(value: object) -> str:
+    """NFC text with invisible characters removed, runs of spaces (incl. NBSP) collapsed, trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number cell holding a code: 1.0 -> "1"
+    text = unicodedata.normalize("NFC", str(value)).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=65536)
+def match_key(value: str) -> str:
+    """Key for comparing names typed by people.
+
+    NFC + case-fold + collapsed spaces, and the tone mark moved to the end of each word so that
+    the old and new placements (``hoá``/``hóa``, ``thuỷ``/``thủy``) give the same key.
+    """
+    words = []
+    for word in clean_text(value).casefold().split(" "):
+        decomposed = unicodedata.normalize("NFD", word)
+        tones = "".join(ch for ch in decomposed if ch in _TONES)
+        bare = "".join(ch for ch in decomposed if ch not in _TONES)
+        words.append(unicodedata.normalize("NFC", bare) + tones)
+    return " ".join(words)

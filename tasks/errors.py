@@ -1,4 +1,4 @@
-"""Errors a user can act on. Each carries a Vietnamese message that the CLI and flows print as is."""
+"""Errors a user can act on, each with a Vietnamese message the CLI and flows print as is."""
 
 
 class CchcError(Exception):

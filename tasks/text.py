@@ -1,4 +1,4 @@
-"""Text clean-up and the matching key used for tab titles, headers, units, areas, channels, kinds."""
+"""Text clean-up, and the matching key for tab titles, headers, units, areas, channels, kinds."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _TONES = "\u0300\u0301\u0303\u0309\u0323"
 
 
 def clean_text(value: object) -> str:
-    """NFC text with invisible characters removed, runs of spaces (incl. NBSP) collapsed, trimmed."""
+    """NFC text, invisible characters removed, runs of spaces (incl. NBSP) collapsed, trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -37,3 +37,20 @@ def match_key(value: str) -> str:
         bare = "".join(ch for ch in decomposed if ch not in _TONES)
         words.append(unicodedata.normalize("NFC", bare) + tones)
     return " ".join(words)
+
+
+def strip_marks(text: str) -> str:
+    """Text without any diacritics (``Tháng`` -> ``Thang``, ``đ`` -> ``d``), for loose patterns."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return bare.replace("đ", "d").replace("Đ", "D")
+
+
+# Latin-1 letters that Vietnamese Unicode text never uses but TCVN3 (ABC) and VNI fonts produce,
+# e.g. "Së X©y dùng" (TCVN3) or "Sôû Xaây döïng" (VNI) typed with a legacy keyboard setting.
+_VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
+_LEGACY_HINTS = {chr(c) for c in range(0xA1, 0x100)} - _VIETNAMESE_LATIN1 - set("«»°±×÷")
+
+
+def looks_legacy_encoded(text: str) -> bool:
+    """True when text looks typed in TCVN3/VNI rather than Unicode (two or more telltale chars)."""
+    return sum(ch in _LEGACY_HINTS for ch in text) >= 2

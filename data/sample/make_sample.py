@@ -1,0 +1,453 @@
+"""Generate the bundled sample workbook ``data/sample/cchc-2026-mau.xlsx``.
+
+Fictitious but realistic data of the Sở Xây dựng Đắk Lắk for the five input tabs of the shared
+sheet (DESIGN §3), dated 01/01/2026 to 27/11/2026. Deterministic (fixed seed, fixed workbook
+properties and zip timestamps): rerunning rewrites the same bytes.
+
+    .venv/bin/python data/sample/make_sample.py
+"""
+
+# Deliberate bad rows — intentional, they exercise the problem records; do not "fix" them:
+#   Tin bài: date 30/02/2026 (no such day); date 05/13/2026 (mm/dd); unit "PHÒNG ABC"; area "9";
+#     channel "Tivi"; Zalo OA without link; link "sxd.daklak.gov.vn/tin" (no http); blank title;
+#     date 15/03/2027 (future); an exact duplicate of an earlier row; plus two blank rows (skipped).
+#   Hồ sơ trễ hẹn: one Mã hồ sơ entered twice.
+# Deliberate gaps: no website Tin/Bài in window 2026-07 (15/6-14/7); TTR and BQLDA have no
+# Cụ thể hóa row, QHKT and VLXD are late, QLN is exactly on 15/5; a few units are below quota in
+# some months; some unit reports are late or missing. The script prints the sheet row numbers.
+
+from __future__ import annotations
+
+import io
+import random
+import sys
+import unicodedata
+import zipfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import holidays
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.xml.functions import tostring
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tasks.contract import CONCRETIZATIONS, DOSSIERS, PRODUCTS, UNIT_REPORTS, UNITS  # noqa: E402
+
+OUT = Path(__file__).with_name("cchc-2026-mau.xlsx")
+FIXED_TIME = datetime(2026, 11, 27, 17, 0, 0)
+LAST_DAY = date(2026, 11, 27)
+WEBSITE_GAP = (date(2026, 6, 15), date(2026, 7, 14))  # ND09 window 2026-07: no website Tin/Bài
+VN_HOLIDAYS = holidays.country_holidays("VN", years=2026)
+EXTRA_WORKING = {date(2026, 8, 22)}
+rng = random.Random(2026)
+
+# code, name, mailboxes (@daklak.gov.vn, "" = no e-mail), contact, quota (None = default 2), status
+UNIT_ROWS = [
+    ("VP", "Văn phòng Sở", "vanphong.sxd vanthu.sxd", "Nguyễn Thị Thu Hà", 4, "Hoạt động"),
+    ("TTR", "Thanh tra Sở", "", "Trần Văn Hùng", None, "Hoạt động"),
+    ("KHTC", "Phòng Kế hoạch - Tài chính", "khtc.sxd", "Lê Thị Mai Anh", None, ""),
+    ("QLXD", "Phòng Quản lý xây dựng", "qlxd.sxd", "Phạm Quốc Bảo", 3, "Hoạt động"),
+    ("QHKT", "Phòng Quy hoạch - Kiến trúc", "qhkt.sxd", "H'Hen Niê", None, ""),
+    ("PTĐT", "Phòng Phát triển đô thị và Hạ tầng kỹ thuật", "ptdt.sxd", "Y Phôn Byă", None, ""),
+    ("QLN", "Phòng Quản lý nhà và Thị trường bất động sản", "qln.sxd", "Đỗ Minh Tuấn", None, ""),
+    ("VLXD", "Phòng Kinh tế và Vật liệu xây dựng", "vlxd.sxd", "Võ Thị Hồng Nhung", None, ""),
+    ("TTGĐ", "Trung tâm Giám định chất lượng xây dựng", "ttgd.sxd", "Huỳnh Văn Lộc", None, ""),
+    ("BQLDA", "Ban Quản lý dự án đầu tư xây dựng", "bqlda.sxd", "Nguyễn Đình Khoa", 0, "Hoạt động"),
+    ("TTKĐ", "Trung tâm Kiểm định xây dựng", "ttkd.sxd", "Bùi Thanh Sơn", None, "Ngừng hoạt động"),
+]
+ACTIVE = [u for u in UNIT_ROWS if u[5] != "Ngừng hoạt động"]
+NAME = {u[0]: u[1] for u in UNIT_ROWS}
+CONTACT = {u[0]: u[3] for u in UNIT_ROWS}
+
+AREAS = [  # (full name, some aliases) of the 7 areas, as in config/plan-2026.yaml
+    ("Chủ trương, chính sách của Đảng, Nhà nước về cải cách hành chính", ["Chủ trương CCHC"]),
+    ("Cải cách thể chế", ["Thể chế"]),
+    ("Cải cách thủ tục hành chính", ["TTHC", "Cải cách TTHC", "Thủ tục hành chính"]),
+    ("Cải cách tổ chức bộ máy hành chính nhà nước", ["Tổ chức bộ máy"]),
+    ("Cải cách chế độ công vụ", ["Công vụ", "Chế độ công vụ"]),
+    ("Cải cách tài chính công", ["Tài chính công"]),
+    ("Xây dựng và phát triển Chính quyền điện tử, Chính quyền số", ["Chuyển đổi số"]),
+]
+# channel key -> (weight, labels typed by units: canonical name repeated to dominate, then aliases)
+CHANNELS = {
+    "noi_bo": (3, ["Nội bộ", "Nội bộ", "Hội nghị nội bộ", "Họp cơ quan"]),
+    "website": (2, ["Trang thông tin điện tử", "Trang thông tin điện tử", "Website", "Trang TTĐT"]),
+    "zalo": (2, ["Zalo OA", "Zalo OA", "Zalo"]),
+    "fanpage": (3, ["Fanpage", "Fanpage", "Facebook"]),
+    "bao_chi": (1, ["Báo chí", "Báo điện tử", "Phát thanh - Truyền hình"]),
+    "truc_quan": (2, ["Cổ động trực quan", "Niêm yết", "Mã QR"]),
+}
+KINDS = {  # channel key -> kind labels (aliases map back through KIND_ALIAS)
+    "noi_bo": ["Hội nghị", "Hội nghị", "Khác"],
+    "website": ["Tin", "Tin", "Bài", "Tin tức", "Infographic"],
+    "zalo": ["Tin", "Infographic", "Video"],
+    "fanpage": ["Tin", "Video", "Infographic", "Clip"],
+    "bao_chi": ["Bài", "Bài viết", "Phóng sự"],
+    "truc_quan": ["Tờ gấp", "Tờ rơi", "Khác"],
+}
+KIND_ALIAS = {"Tin tức": "Tin", "Bài viết": "Bài", "Clip": "Video", "Phóng sự": "Video"}
+KIND_ALIAS["Tờ rơi"] = "Tờ gấp"
+KIND_SET = {"Tin", "Bài", "Infographic", "Video", "Tờ gấp", "Hội nghị", "Khác"}
+NEWS = [  # (area, title) for news items, articles, infographics, videos
+    (1, "Sở Xây dựng ban hành Kế hoạch thông tin, tuyên truyền cải cách hành chính năm 2026"),
+    (1, "Triển khai Chỉ thị của UBND tỉnh về đẩy mạnh cải cách hành chính năm 2026"),
+    (1, "Lãnh đạo Sở Xây dựng đối thoại với doanh nghiệp về cải cách hành chính"),
+    (1, "Thực hiện nghiêm nguyên tắc “06 rõ” trong triển khai nhiệm vụ cải cách hành chính"),
+    (2, "Những điểm mới của Luật Xây dựng sửa đổi và các văn bản hướng dẫn thi hành"),
+    (2, "Rà soát, hệ thống hóa văn bản quy phạm pháp luật lĩnh vực xây dựng năm 2026"),
+    (2, "Lấy ý kiến dự thảo quy định phân cấp quản lý chất lượng công trình trên địa bàn tỉnh"),
+    (2, "Phổ biến quy định mới về quản lý vật liệu xây dựng"),
+    (3, "Sở Xây dựng triển khai tiếp nhận hồ sơ cấp phép xây dựng trực tuyến toàn trình"),
+    (3, "Công bố danh mục thủ tục hành chính lĩnh vực xây dựng được chuẩn hóa"),
+    (3, "Cắt giảm thời gian giải quyết thủ tục thẩm định báo cáo nghiên cứu khả thi"),
+    (3, "Công khai đường dây nóng tiếp nhận phản ánh, kiến nghị về thủ tục hành chính"),
+    (4, "Công bố quyết định quy định chức năng, nhiệm vụ và cơ cấu tổ chức của Sở Xây dựng"),
+    (4, "Sắp xếp, tinh gọn các phòng chuyên môn và đơn vị sự nghiệp trực thuộc Sở"),
+    (4, "Vận hành mô hình chính quyền địa phương hai cấp trong lĩnh vực xây dựng"),
+    (4, "Phân cấp, ủy quyền giải quyết thủ tục hành chính lĩnh vực xây dựng cho cấp xã"),
+    (5, "Tăng cường kỷ luật, kỷ cương hành chính trong thực thi công vụ"),
+    (5, "Đánh giá, xếp loại công chức, viên chức theo kết quả, sản phẩm cụ thể"),
+    (5, "Gương công chức tận tụy phục vụ người dân, doanh nghiệp"),
+    (5, "Khảo sát mức độ hài lòng của người dân về thái độ phục vụ của công chức"),
+    (6, "Thực hiện cơ chế tự chủ tài chính tại đơn vị sự nghiệp công lập thuộc Sở"),
+    (6, "Công khai dự toán ngân sách năm 2026 của Sở Xây dựng"),
+    (6, "Đẩy nhanh tiến độ giải ngân vốn đầu tư công năm 2026"),
+    (6, "Thanh toán không dùng tiền mặt đối với phí, lệ phí thủ tục hành chính"),
+    (7, "Hướng dẫn nộp hồ sơ trực tuyến trên Cổng Dịch vụ công quốc gia"),
+    (7, "Sở Xây dựng vận hành cơ sở dữ liệu về nhà ở và thị trường bất động sản"),
+    (7, "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính lĩnh vực xây dựng"),
+    (7, "Sử dụng chữ ký số trong xử lý văn bản, hồ sơ công việc"),
+]
+MEETINGS = [  # (area, title) for internal meetings
+    (1, "Hội nghị quán triệt Kế hoạch CCHC năm 2026"),
+    (1, "Sinh hoạt chuyên đề về công tác cải cách hành chính tại chi bộ"),
+    (2, "Hội nghị phổ biến văn bản quy phạm pháp luật mới lĩnh vực xây dựng"),
+    (3, "Tập huấn tiếp nhận, giải quyết hồ sơ trên Hệ thống thông tin giải quyết TTHC tỉnh"),
+    (4, "Họp triển khai phương án sắp xếp tổ chức bộ máy của Sở"),
+    (5, "Hội nghị triển khai Quy tắc ứng xử của công chức, viên chức"),
+    (6, "Hội nghị cán bộ, công chức, viên chức thông qua Quy chế chi tiêu nội bộ năm 2026"),
+    (7, "Tập huấn sử dụng chữ ký số và phần mềm quản lý văn bản"),
+]
+VISUALS = [  # (area, title) for posters, leaflets, QR codes
+    (1, "Pano tuyên truyền cải cách hành chính tại trụ sở Sở"),
+    (3, "Niêm yết công khai thủ tục hành chính tại Bộ phận Một cửa"),
+    (3, "Hướng dẫn hồ sơ cấp giấy phép xây dựng nhà ở riêng lẻ"),
+    (5, "Công khai số điện thoại đường dây nóng và hộp thư góp ý"),
+    (7, "Mã QR tra cứu thủ tục hành chính và nộp hồ sơ trực tuyến"),
+    (7, "Hướng dẫn thanh toán trực tuyến phí, lệ phí"),
+]
+STAFF = ["Nguyễn Văn An", "Trần Thị Bích Ngọc", "Lê Hoàng Phúc", "H'Linh Niê", "Ngô Thị Thanh Thủy"]
+NOTES = ["Phối hợp với Báo Đắk Lắk", "Đăng lại trên Cổng TTĐT tỉnh", "Phát tại Bộ phận Một cửa"]
+SHORTFALLS = {("TTR", 3): 1, ("QHKT", 6): 0, ("VP", 8): 3, ("VLXD", 9): 1, ("QLN", 10): 1}
+
+
+def is_working(d: date) -> bool:
+    return d in EXTRA_WORKING or (d.weekday() < 5 and d not in VN_HOLIDAYS)
+
+
+def working_days(start: date, end: date) -> list[date]:
+    days = (start + timedelta(n) for n in range((end - start).days + 1))
+    return [d for d in days if is_working(d)]
+
+
+def shift_working_days(d: date, n: int) -> date:
+    step = timedelta(1 if n > 0 else -1)
+    for _ in range(abs(n)):
+        d += step
+        while not is_working(d):
+            d += step
+    return d
+
+
+def window(month: int) -> tuple[date, date]:
+    """ND09 window of a 2026 month, clipped to the sample's date range."""
+    start = date(2026, month - 1, 15) if month > 1 else date(2026, 1, 1)
+    return start, min(date(2026, month, 14) if month < 12 else LAST_DAY, LAST_DAY)
+
+
+def slug(text: str) -> str:
+    bare = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in bare if not unicodedata.combining(c)).lower()
+    return "-".join("".join(c if c.isalnum() else " " for c in bare).split()[:9])
+
+
+def date_cell(d: date) -> date | datetime | str:
+    """Mostly a real date cell; sometimes text (dd/mm/yyyy, d/m/yyyy, ISO) or with a time part."""
+    r = rng.random()
+    if r < 0.80:
+        return d
+    if r < 0.86:
+        return d.strftime("%d/%m/%Y")
+    if r < 0.91:
+        return f"{d.day}/{d.month}/{d.year}"
+    if r < 0.95:
+        return d.isoformat()
+    return datetime(d.year, d.month, d.day, rng.randint(7, 16), rng.choice([0, 15, 30, 45]))
+
+
+def product(code: str, d: date, seq: int, channel: str | None = None) -> dict:
+    """One valid product row of a unit on a day (``channel`` forces the channel)."""
+    ch = channel or rng.choices(list(CHANNELS), weights=[w for w, _ in CHANNELS.values()])[0]
+    if ch == "website" and channel is None and WEBSITE_GAP[0] <= d <= WEBSITE_GAP[1]:
+        ch = "fanpage"
+    kind = rng.choice(["Tin", "Tin", "Bài", "Tin tức"] if ch == "website" else KINDS[ch])
+    if ch == "noi_bo":
+        area, title = rng.choice(MEETINGS)
+    elif ch == "truc_quan":
+        area, title = rng.choice(VISUALS)
+    else:
+        area = rng.randint(1, 7)
+        title = rng.choice([t for a, t in NEWS if a == area])
+        if KIND_ALIAS.get(kind, kind) in ("Infographic", "Video"):
+            title = f"{kind}: {title}"
+    r = rng.random()  # the area as a number cell, number text, full name or alias
+    area_cell = area if r < 0.35 else str(area) if r < 0.5 else AREAS[area - 1][0]
+    if r >= 0.8:
+        area_cell = rng.choice(AREAS[area - 1][1])
+    link = {
+        "website": f"https://sxd.daklak.gov.vn/tin-tuc/{slug(title)}-{seq}.html",
+        "zalo": f"https://zalo.me/sxddaklak/bai-viet/{seq}",
+        "fanpage": f"https://www.facebook.com/sxddaklak/posts/{1_000_000 + seq}",
+        "bao_chi": f"https://baodaklak.vn/thoi-su/{slug(title)}-{seq}.html",
+    }.get(ch, "")
+    if ch == "bao_chi" and rng.random() < 0.4:
+        link = ""
+    author = CONTACT[code] if rng.random() < 0.6 else rng.choice(STAFF + [""])
+    note = rng.choice(NOTES) if rng.random() < 0.08 else ""
+    unit = code if rng.random() < 0.7 else NAME[code]
+    row = [date_cell(d), unit, area_cell, rng.choice(CHANNELS[ch][1]), kind, title, link]
+    kind = KIND_ALIAS.get(kind, kind)
+    return {"d": d, "unit": code, "ch": ch, "kind": kind, "area": area, "row": row + [author, note]}
+
+
+def good_products() -> list[dict]:
+    out: list[dict] = []
+    seen: set[tuple] = set()
+    for m in range(1, 13):
+        days = working_days(*window(m))
+        for code, _, _, _, quota, status in UNIT_ROWS:
+            quota = 2 if quota is None else quota
+            if status == "Ngừng hoạt động":
+                n = 1 if m <= 2 else 0  # reported a little before it stopped
+            elif (code, m) in SHORTFALLS:
+                n = SHORTFALLS[code, m]
+            elif m == 12:  # window still open on 27/11
+                n = rng.randint(1, 2) if code == "VP" else rng.randint(0, 1)
+            else:
+                n = rng.randint(0, 1) if quota == 0 else quota + rng.choice([0, 0, 0, 1, 1])
+            for i in range(n):
+                # the Office's first item of each window goes on the website (none in 2026-07)
+                channel = "website" if code == "VP" and i == 0 and m != 7 else None
+                p = product(code, rng.choice(days), len(out) + 101, channel)
+                while tuple(p["row"]) in seen:
+                    p = product(code, rng.choice(days), len(out) + 101, channel)
+                seen.add(tuple(p["row"]))
+                out.append(p)
+    out.sort(key=lambda p: p["d"])
+    return out
+
+
+BAD_PRODUCTS = [  # (problem, day, unit, channel, {column: wrong value}) applied to a valid row
+    ("Ngày không tồn tại (30/02/2026)", date(2026, 2, 27), "KHTC", "noi_bo", {0: "30/02/2026"}),
+    ("Ngày 15/03/2027 ở tương lai", date(2026, 3, 16), "TTR", "noi_bo", {0: "15/03/2027"}),
+    ("Đơn vị không có trong danh sách", date(2026, 4, 8), "QLN", "zalo", {1: "PHÒNG ABC"}),
+    ("Ngày ghi kiểu mm/dd (05/13/2026)", date(2026, 5, 13), "QLN", "fanpage", {0: "05/13/2026"}),
+    ("Nội dung không tồn tại (9)", date(2026, 6, 23), "TTGĐ", "noi_bo", {2: "9"}),
+    ("Hình thức không hợp lệ (Tivi)", date(2026, 7, 21), "PTĐT", "bao_chi", {3: "Tivi"}),
+    ("Zalo OA thiếu đường dẫn", date(2026, 8, 12), "QLXD", "zalo", {6: ""}),
+    (
+        "Đường dẫn không có http(s)",
+        date(2026, 9, 10),
+        "VP",
+        "website",
+        {6: "sxd.daklak.gov.vn/tin"},
+    ),
+    ("Thiếu tiêu đề", date(2026, 10, 6), "VLXD", "noi_bo", {5: ""}),
+]
+
+
+def products_tab() -> tuple[list[list | None], list[tuple[int, str]]]:
+    good = good_products()
+
+    def first(pred, start: int) -> dict:
+        return next(p for p in good[start:] if pred(p))
+
+    first(lambda p: p["ch"] == "noi_bo", 40)["row"][5] = "Tập huấn R&D <Hà Nội> & “CCHC”"
+    first(lambda p: p["unit"] == "QLXD", 80)["row"][1] = unicodedata.normalize("NFD", NAME["QLXD"])
+    first(lambda p: p["unit"] == "QHKT", 120)["row"][1] = " Phòng  Quy hoạch -\u00a0Kiến trúc "
+    rows = list(good)
+    for n, (problem, d, code, channel, wrong) in enumerate(BAD_PRODUCTS):
+        p = product(code, d, 901 + n, channel)
+        p["row"][0] = d  # a plain date cell unless the date is the problem
+        for column, value in wrong.items():
+            p["row"][column] = value
+        rows.append({"d": d, "bad": problem, "row": p["row"]})
+    rows.sort(key=lambda p: p["d"])  # stable: a bad row follows the good rows of its day
+    rows.insert(95, None)  # two blank rows, to be skipped
+    rows.insert(205, None)
+    src = next(i for i in range(170, len(rows)) if rows[i] and "bad" not in rows[i])
+    dup = {"bad": f"Trùng lặp hoàn toàn với dòng {src + 2}", "row": list(rows[src]["row"])}
+    rows.insert(src + 4, dup)
+    for m in range(1, 13):  # the website quota: one Tin/Bài per window, except 2026-07
+        start, end = window(m)
+        web = [p for p in good if p["ch"] == "website" and p["kind"] in ("Tin", "Bài")]
+        assert any(start <= p["d"] <= end for p in web) == (m != 7), m
+    assert {p["area"] for p in good} == set(range(1, 8)) and {p["kind"] for p in good} == KIND_SET
+    assert {p["ch"] for p in good} == set(CHANNELS) and {p["unit"] for p in good} == set(NAME)
+    assert {p["d"].month for p in good} == set(range(1, 12))
+    assert max(p["d"] for p in good) <= LAST_DAY
+    bads = [(i + 2, p.get("bad") if p else "Dòng trống (bỏ qua)") for i, p in enumerate(rows)]
+    return [p["row"] if p else None for p in rows], [b for b in bads if b[1]]
+
+
+def concretizations_tab() -> list[list]:
+    done = [  # TTR and BQLDA: missing; QLN on the deadline day; QHKT and VLXD late
+        ("VP", date(2026, 3, 20), "18/KH-VP", ""),
+        (NAME["QLXD"], date(2026, 4, 2), "45/KH-QLXD", ""),
+        ("KHTC", date(2026, 4, 10), "21/KH-KHTC", ""),
+        ("TTGĐ", date(2026, 4, 24), "09/KH-TTGĐ", ""),
+        ("PTĐT", "08/05/2026", "33/KH-PTĐT", ""),
+        ("QLN", date(2026, 5, 15), "27/KH-QLN", "Hoàn thành đúng ngày hết hạn"),
+        ("QHKT", date(2026, 5, 20), "30/KH-QHKT", "Chậm do chờ ý kiến Lãnh đạo Sở"),
+        (NAME["VLXD"], date(2026, 6, 3), "41/KH-VLXD", "Bổ sung sau khi sắp xếp nhân sự"),
+    ]
+    return [
+        [unit, d, doc, f"https://sxd.daklak.gov.vn/van-ban/{slug(doc)}" if i % 3 else "", note]
+        for i, (unit, d, doc, note) in enumerate(done)
+    ]
+
+
+def unit_reports_tab() -> list[list]:
+    reports: list[tuple[date, list]] = []
+    for code, *_ in ACTIVE:
+        number = rng.randint(2, 6)
+        forms = ["2026-{:02d}", "Tháng {}/2026", "T{}/2026"]
+        periods = [(m, rng.choice(forms).format(m)) for m in range(1, 12)]
+        periods.insert(6, (6, "6 tháng 2026"))
+        for m, period in periods:
+            r = rng.random()
+            if r < 0.08:
+                continue  # not sent
+            delay = rng.randint(6, 8) if r < 0.18 else rng.randint(1, 3)  # working days
+            sent = shift_working_days(date(2026, m, 14), delay)
+            number += rng.randint(1, 4)
+            doc = f"{number}/BC-{code}"
+            link = f"https://sxd.daklak.gov.vn/van-ban/{slug(doc)}" if rng.random() < 0.3 else ""
+            unit = code if rng.random() < 0.8 else NAME[code]
+            reports.append((sent, [unit, period, date_cell(sent), doc, link]))
+    reports.sort(key=lambda r: r[0])
+    return [row for _, row in reports]
+
+
+PROCEDURES = [  # procedure, unit, working days allowed
+    ("Cấp giấy phép xây dựng đối với công trình cấp III", "QLXD", 20),
+    ("Cấp giấy phép xây dựng sửa chữa, cải tạo công trình", "QLXD", 20),
+    ("Thẩm định báo cáo nghiên cứu khả thi đầu tư xây dựng", "QLXD", 25),
+    ("Cấp chứng chỉ năng lực hoạt động xây dựng hạng II, hạng III", "QLXD", 20),
+    ("Thẩm định thiết kế xây dựng triển khai sau thiết kế cơ sở", "TTGĐ", 20),
+    ("Kiểm tra công tác nghiệm thu hoàn thành công trình xây dựng", "TTGĐ", 20),
+    ("Thẩm định nhiệm vụ quy hoạch chi tiết xây dựng", "QHKT", 15),
+    ("Cấp giấy phép quy hoạch dự án đầu tư xây dựng", "QHKT", 15),
+    ("Cấp chứng chỉ hành nghề môi giới bất động sản", "QLN", 10),
+    ("Thông báo nhà ở hình thành trong tương lai đủ điều kiện được bán", "QLN", 15),
+    ("Tiếp nhận bản công bố hợp quy sản phẩm, hàng hóa vật liệu xây dựng", "VLXD", 5),
+    ("Thẩm định dự án đầu tư xây dựng công trình hạ tầng kỹ thuật", "PTĐT", 20),
+]
+
+
+def dossiers_tab() -> list[list]:
+    rows, apologies = [], {}
+    received_days = sorted(rng.sample(working_days(date(2026, 1, 5), date(2026, 10, 9)), 20))
+    for i, received in enumerate(received_days):
+        procedure, code, days = rng.choice(PROCEDURES)
+        due = shift_working_days(received, days)
+        returned = None if i in (6, 13, 18) else due + timedelta(rng.randint(1, 12))
+        apology = [
+            shift_working_days(due, -rng.randint(0, 2)),  # on time
+            due,  # on time, on the due date itself
+            shift_working_days(due, rng.randint(1, 4)),  # late
+            None,  # missing
+        ][i % 4]
+        number = ""
+        if apology:
+            apologies[code] = apologies.get(code, 0) + 1
+            number = f"{apologies[code]:02d}/PXL-{code}"
+        unit = code if rng.random() < 0.8 else NAME[code]
+        ref = f"H22.45-{received:%y%m%d}-{rng.randint(1, 40):04d}"
+        rows.append([ref, procedure, unit, due, returned, apology, number])
+    retyped = list(rows[4])  # deliberate: the same Mã hồ sơ typed again, later in the sheet
+    retyped[4] = retyped[4] + timedelta(2)
+    rows.insert(12, retyped)
+    return rows
+
+
+def units_row(code, name, boxes, contact, quota, status) -> list:
+    emails = "; ".join(f"{box}@daklak.gov.vn" for box in boxes.split())
+    return [code, name, emails, contact, quota, status]
+
+
+def write_tab(wb: Workbook, spec, rows: list, widths: list[int]) -> None:
+    ws = wb.create_sheet(spec.title)
+    ws.append(spec.headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r, row in enumerate(rows, start=2):
+        ws.append([None if v == "" else v for v in row or []])
+        for cell in ws[r] if row else ():
+            if isinstance(cell.value, datetime):
+                cell.number_format = "dd/mm/yyyy hh:mm"
+            elif isinstance(cell.value, date):
+                cell.number_format = "dd/mm/yyyy"
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+
+
+def save(wb: Workbook, path: Path) -> None:
+    """Save with fixed properties and zip timestamps (openpyxl stamps "modified" with now)."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    wb.properties.modified = FIXED_TIME
+    core = tostring(wb.properties.to_tree())
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = core if info.filename == "docProps/core.xml" else src.read(info)
+            info.date_time = FIXED_TIME.timetuple()[:6]
+            dst.writestr(info, data)
+
+
+def main() -> None:
+    products, bad_rows = products_tab()
+    dossiers = dossiers_tab()
+    tabs = [
+        (UNITS, [units_row(*u) for u in UNIT_ROWS], [12, 46, 56, 22, 22, 18]),
+        (PRODUCTS, products, [17, 40, 30, 24, 14, 80, 60, 22, 28]),
+        (CONCRETIZATIONS, concretizations_tab(), [36, 17, 18, 50, 34]),
+        (UNIT_REPORTS, unit_reports_tab(), [36, 14, 17, 16, 50]),
+        (DOSSIERS, dossiers, [22, 62, 40, 15, 17, 15, 17]),
+    ]
+    wb = Workbook()
+    wb.remove(wb.active)
+    for spec, rows, widths in tabs:
+        write_tab(wb, spec, rows, widths)
+    wb.properties.creator = wb.properties.lastModifiedBy = "Văn phòng Sở Xây dựng Đắk Lắk"
+    wb.properties.title = "Theo dõi thông tin, tuyên truyền CCHC năm 2026 (dữ liệu mẫu)"
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    save(wb, OUT)
+    print(f"Đã ghi {OUT.relative_to(ROOT)}")
+    for spec, rows, _ in tabs:
+        print(f"  {spec.title}: {sum(1 for r in rows if r)} dòng dữ liệu")
+    print("  Dòng lỗi cố ý trong 'Tin bài':")
+    for number, label in bad_rows:
+        print(f"    dòng {number}: {label}")
+    codes = [row[0] for row in dossiers]
+    for i, code in enumerate(codes):
+        if (first := codes.index(code)) != i:
+            print(f"  Hồ sơ trễ hẹn: dòng {i + 2} lặp Mã hồ sơ {code} của dòng {first + 2}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Sheet check: read the source and list every problem, without making a report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.states import Failed, State
+
+from flows.common import start_job
+from tasks.artifacts import publish_problems
+from tasks.collect import read_source_task
+from tasks.errors import CchcError, SheetStructureError
+from tasks.normalize import check_structure, normalize_task
+
+
+@flow(
+    name="kiem-tra-bang-tinh",
+    flow_run_name="kiem-tra-bang-tinh",
+    description="Đọc bảng tính chung và liệt kê mọi lỗi dữ liệu (tab, dòng, cột, nội dung lỗi).",
+)
+def check(source: str | None = None, as_of: str | None = None) -> dict[str, Any] | State:
+    """Problems of the source as dicts; Failed (with the list) if a tab or column is missing."""
+    try:
+        job = start_job(as_of, source)
+        raw = read_source_task(job.settings)
+        structural = check_structure(raw)
+        if structural:
+            raise SheetStructureError(structural)
+        _, problems = normalize_task(raw, job.plan, job.as_of)
+    except SheetStructureError as err:
+        publish_problems(err.problems, "kiem-tra")
+        return Failed(message=str(err), data={"problems": [p.to_json() for p in err.problems]})
+    except CchcError as err:
+        return Failed(message=str(err))
+    publish_problems(problems, "kiem-tra")
+    return {"source": raw.source, "problems": [p.to_json() for p in problems]}

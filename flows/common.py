@@ -1,0 +1,45 @@
+"""What every flow starts with: settings, the plan, the as-of date and period, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from tasks.calendar import Period, last_closed_period, parse_period, today_in_vietnam
+from tasks.dates import DateError, parse_date
+from tasks.errors import SettingsError
+from tasks.plan import Plan, load_plan
+from tasks.settings import Settings, load_settings
+
+
+@dataclass
+class Job:
+    settings: Settings
+    plan: Plan
+    as_of: date
+
+
+def start_job(as_of: str | None = None, source: str | None = None) -> Job:
+    """Settings from the environment (``source`` overrides CCHC_SOURCE) and the validated plan."""
+    settings = load_settings(source=source)
+    return Job(settings, load_plan(settings.plan), parse_as_of(as_of))
+
+
+def parse_as_of(value: str | None) -> date:
+    """``--as-of`` in ISO or dd/mm/yyyy; default today in Asia/Ho_Chi_Minh."""
+    if not value:
+        return today_in_vietnam()
+    try:
+        return parse_date(value)
+    except DateError as err:
+        raise SettingsError(f"Ngày lập báo cáo (--as-of) không hợp lệ: {err}") from err
+
+
+def resolve_period(value: str | None, job: Job, kind: str = "month") -> Period:
+    """The requested period, or the latest one of ``kind`` that closed before the as-of date."""
+    if not value:
+        return last_closed_period(job.as_of, kind, job.plan.reporting.window)
+    try:
+        return parse_period(value)
+    except ValueError as err:
+        raise SettingsError(str(err)) from err

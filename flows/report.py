@@ -1,0 +1,99 @@
+"""The periodic report: read -> check -> compile -> deliver, as a Prefect flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+from prefect.states import Failed, State
+from tasks.document import DEFAULT_TEMPLATE
+
+from flows.common import resolve_period, start_job
+from tasks.artifacts import publish_report
+from tasks.collect import load_snapshot_task, read_source_task, save_snapshot_task
+from tasks.compile import compile_report_task, summary_rows
+from tasks.deliver import (
+    compose_report_mail,
+    period_folder,
+    send_report_task,
+    write_back_task,
+)
+from tasks.errors import CchcError
+from tasks.normalize import normalize_task
+from tasks.verify import verify_task
+
+
+def _run_name() -> str:
+    period = flow_run.parameters.get("period") or "ky-vua-qua"
+    return f"bao-cao-{period}"
+
+
+@flow(
+    name="bao-cao-cchc",
+    flow_run_name=_run_name,
+    description="Lập báo cáo kết quả thông tin, tuyên truyền CCHC theo kỳ và gửi Lãnh đạo Sở.",
+)
+def report(
+    period: str | None = None,
+    as_of: str | None = None,
+    source: str | None = None,
+    send: bool = False,
+    force: bool = False,
+    snapshot: str | None = None,
+) -> dict[str, Any] | State:
+    """Report for ``period`` (default: the month that just closed) as of ``as_of`` (default today).
+
+    ``send``: e-mail through SMTP (without it, or with no SMTP server, the e-mail goes to the
+    outbox). ``snapshot``: rebuild from a snapshot file instead of reading the source.
+    """
+    try:
+        job = start_job(as_of, source)
+        the_period = resolve_period(period, job)
+        folder = period_folder(job.settings.output_dir, the_period.key)
+        if snapshot:
+            raw = load_snapshot_task(Path(snapshot))
+            snapshot_path = Path(snapshot)
+        else:
+            raw = read_source_task(job.settings)
+            snapshot_path = save_snapshot_task(raw, folder / "snapshots")
+        records, problems = normalize_task(raw, job.plan, job.as_of)
+        findings = verify_task(records, job.plan, the_period, job.as_of, problems)
+        compiled = compile_report_task(findings, job.plan, folder, DEFAULT_TEMPLATE)
+        mail = compose_report_mail(
+            findings,
+            job.plan,
+            compiled.context,
+            compiled.document_path,
+            compiled.attachment_name,
+            compiled.content_hash,
+        )
+        sent = send_report_task(mail, job.settings, send, force)
+        wrote_back = not snapshot and write_back_task(
+            job.settings, summary_rows(findings, raw.read_at)
+        )
+    except CchcError as err:
+        return Failed(message=str(err))
+    files = {
+        "Báo cáo": str(compiled.document_path),
+        "Kết quả (JSON)": str(compiled.result_path),
+        "Ảnh chụp dữ liệu": str(snapshot_path),
+    }
+    if sent.path:
+        files["Thư (hộp thư đi)"] = str(sent.path)
+    mail_line = {
+        "sent": "đã gửi qua máy chủ thư",
+        "outbox": "đã ghi vào hộp thư đi (chưa gửi)",
+        "duplicate": "không gửi lại (nội dung giống lần trước)",
+    }[sent.status]
+    publish_report(findings, files, mail_line)
+    return {
+        "period": the_period.key,
+        "label": the_period.label,
+        "files": files,
+        "mail": mail_line,
+        "wrote_back": wrote_back,
+        "figures": compiled.context["summary"],
+        "website": compiled.context["website"]["met_text"],
+    }

@@ -1,0 +1,81 @@
+"""What the Office sees of a run in the Prefect UI: a markdown summary and tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from tasks.compile import STATUS_TEXT
+from tasks.models import Problem
+from tasks.verify import Findings
+
+
+def _key(text: str) -> str:
+    # Artifact keys allow lowercase letters, digits and dashes only.
+    return "".join(c if c.isascii() and c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def problems_table(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Tab": p.tab,
+            "Dòng": p.row if p.row is not None else "",
+            "Cột": p.column or "",
+            "Giá trị": p.value,
+            "Lỗi": p.message,
+        }
+        for p in problems
+    ]
+
+
+def publish_problems(problems: list[Problem], key: str) -> None:
+    create_table_artifact(
+        key=_key(f"loi-du-lieu-{key}"),
+        table=problems_table(problems) or [{"Kết quả": "Không có lỗi dữ liệu"}],
+        description=f"Lỗi dữ liệu trong bảng tính ({len(problems)} dòng)",
+    )
+
+
+def publish_report(findings: Findings, files: dict[str, str], mail_line: str) -> None:
+    """Markdown summary, units table and problems table of a report run."""
+    period = findings.period
+    lines = [
+        f"# Báo cáo tuyên truyền CCHC {period.label}",
+        f"Kỳ: {findings.window.start:%d/%m/%Y} - {findings.window.end:%d/%m/%Y}; "
+        f"số liệu đến ngày {findings.as_of:%d/%m/%Y}.",
+        "",
+        f"- Tổng số tin, bài, sản phẩm: **{len(findings.products)}**",
+        f"- Đơn vị đạt chỉ tiêu: **{sum(u.quota_met for u in findings.units)}"
+        f"/{len(findings.units)}**",
+        f"- Trang thông tin điện tử: {findings.website.count}/{findings.website.required} "
+        f"({'đạt' if findings.website.met else 'chưa đạt'})",
+        f"- Hồ sơ trễ hẹn: {len(findings.late_dossiers)}",
+        f"- Lỗi dữ liệu: {len(findings.problems)}",
+        f"- Thư: {mail_line}",
+        "",
+        "## Tệp kết quả",
+        *(f"- {name}: `{path}`" for name, path in files.items()),
+    ]
+    create_markdown_artifact(
+        key=_key(f"tom-tat-{period.key}"),
+        markdown="\n".join(lines),
+        description=f"Tóm tắt báo cáo {period.label}",
+    )
+    create_table_artifact(
+        key=_key(f"don-vi-{period.key}"),
+        table=[
+            {
+                "Mã": u.code,
+                "Đơn vị": u.name,
+                "Tin bài": u.products,
+                "Chỉ tiêu": u.quota,
+                "Đạt": "Đạt" if u.quota_met else "Chưa đạt",
+                "Cụ thể hóa": STATUS_TEXT[u.concretization.status],
+                "Báo cáo kỳ": STATUS_TEXT[u.unit_report.status],
+            }
+            for u in findings.units
+        ],
+        description=f"Đơn vị và tình trạng, {period.label}",
+    )
+    publish_problems(findings.problems, period.key)

@@ -1,0 +1,119 @@
+"""Reading the source: an .xlsx workbook, a Google Sheet, or a snapshot of an earlier run.
+
+The only stage that knows openpyxl (and, through tasks.sheets, gspread). Every source yields a
+RawBook in Google's UNFORMATTED_VALUE shapes, so normalisation does not care where cells came from.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.dates import EXCEL_EPOCH
+from tasks.errors import OutputError, SourceError
+from tasks.models import Cell, RawBook, RawTab
+from tasks.settings import TIMEZONE, Settings
+from tasks.text import clean_text
+
+SNAPSHOT_SUFFIX = ".json.gz"
+
+
+def now_iso() -> str:
+    return datetime.now(ZoneInfo(TIMEZONE)).isoformat(timespec="seconds")
+
+
+def read_source(settings: Settings) -> RawBook:
+    """Read ``settings.source``: a Google Sheets URL or key, or an .xlsx path."""
+    from tasks import sheets  # imported lazily: gspread and google-auth load slowly
+
+    key = sheets.parse_sheet_key(settings.source)
+    if key is not None:
+        return sheets.read_google_book(settings, key)
+    return read_workbook(Path(settings.source))
+
+
+def read_workbook(path: Path) -> RawBook:
+    """Every tab of an .xlsx file as raw cells; date cells become serial numbers."""
+    if not path.exists():
+        raise SourceError(
+            f"Không tìm thấy tệp dữ liệu '{path}'. Kiểm tra biến CCHC_SOURCE "
+            "(đường dẫn tệp .xlsx, hoặc địa chỉ Google Sheet)."
+        )
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises many types for a damaged or non-xlsx file
+        raise SourceError(
+            f"Không mở được tệp '{path.name}' như một bảng tính .xlsx: {err}"
+        ) from err
+    try:
+        tabs = {}
+        for sheet in workbook.worksheets:
+            rows = [_trim([_cell(v) for v in row]) for row in sheet.iter_rows(values_only=True)]
+            while rows and not rows[-1]:
+                rows.pop()
+            tabs[sheet.title] = RawTab(sheet.title, rows)
+    finally:
+        workbook.close()
+    return RawBook(source=path.name, read_at=now_iso(), tabs=tabs)
+
+
+def _cell(value: object) -> Cell:
+    # Google's UNFORMATTED_VALUE gives date cells as serial numbers; do the same for .xlsx.
+    if isinstance(value, datetime):
+        delta = value - datetime.combine(EXCEL_EPOCH, time())
+        serial = delta.days + delta.seconds / 86400
+        return int(serial) if serial.is_integer() else serial
+    if isinstance(value, date):
+        return (value - EXCEL_EPOCH).days
+    if isinstance(value, time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _trim(row: list[Cell]) -> list[Cell]:
+    """Drop trailing blanks like Google does; an all-blank row becomes []."""
+    end = len(row)
+    while end and (row[end - 1] is None or clean_text(row[end - 1]) == ""):
+        end -= 1
+    return row[:end]
+
+
+def save_snapshot(raw: RawBook, folder: Path) -> Path:
+    """Keep the exact values read (gzip JSON) so the report can be rebuilt; returns the file."""
+    stamp = raw.read_at.replace(":", "").replace("-", "")[:15]
+    path = folder / f"du-lieu-{stamp}{SNAPSHOT_SUFFIX}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps(raw.to_json(), ensure_ascii=False).encode("utf-8")
+        with gzip.open(path, "wb", mtime=0) as handle:
+            handle.write(payload)
+    except OSError as err:
+        raise OutputError(
+            f"Không ghi được ảnh chụp dữ liệu vào '{folder}': {err.strerror}"
+        ) from err
+    return path
+
+
+def load_snapshot(path: Path) -> RawBook:
+    """A RawBook from a snapshot written by save_snapshot."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            return RawBook.from_json(json.loads(handle.read().decode("utf-8")))
+    except FileNotFoundError as err:
+        raise SourceError(f"Không tìm thấy tệp ảnh chụp dữ liệu '{path}'.") from err
+    except (OSError, ValueError, KeyError) as err:
+        raise SourceError(f"Tệp ảnh chụp dữ liệu '{path}' bị hỏng hoặc sai định dạng.") from err
+
+
+read_source_task = task(read_source, name="Đọc bảng tính", cache_policy=NO_CACHE)
+load_snapshot_task = task(load_snapshot, name="Đọc ảnh chụp dữ liệu", cache_policy=NO_CACHE)
+save_snapshot_task = task(save_snapshot, name="Lưu ảnh chụp dữ liệu", cache_policy=NO_CACHE)

@@ -1,0 +1,454 @@
+"""Raw cells -> validated records and problem records (DESIGN §3). Pure: no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.calendar import parse_period_text
+from tasks.contract import (
+    CONCRETIZATIONS,
+    DOSSIERS,
+    INPUT_TABS,
+    PRODUCTS,
+    UNIT_REPORTS,
+    UNITS,
+    TabSpec,
+    find_tab,
+)
+from tasks.dates import DateError, format_vn, parse_date
+from tasks.errors import SheetStructureError
+from tasks.models import Cell, Problem, RawBook, RawTab, Records
+from tasks.plan import Plan
+from tasks.text import clean_text, looks_legacy_encoded, match_key, strip_marks
+
+MAX_TEXT = 1000  # characters; longer cells are almost always a paste accident
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+_LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_LEADING_NUMBER = re.compile(r"^(?:(?:noi dung|linh vuc)\s*)?(\d+)\b")
+_ACTIVE, _INACTIVE = match_key("Hoạt động"), match_key("Ngừng hoạt động")
+
+
+class CellError(ValueError):
+    """A bad cell: its Vietnamese message becomes a problem record."""
+
+
+@dataclass
+class _Located:
+    """A tab found in the book, with the column index of each contract column present."""
+
+    spec: TabSpec
+    tab: RawTab
+    columns: dict[str, int]
+
+    def rows(self) -> Iterator[tuple[int, dict[str, Cell]]]:
+        """(sheet row number, {column key: raw cell}) for every non-blank data row."""
+        for index in range(1, len(self.tab.rows)):
+            raw = self.tab.rows[index]
+            if not raw or all(clean_text(v) == "" for v in raw):
+                continue  # blank rows are skipped, not problems
+            yield (
+                index + 1,
+                {key: (raw[col] if col < len(raw) else None) for key, col in self.columns.items()},
+            )
+
+
+def check_structure(raw: RawBook) -> list[Problem]:
+    """Structural problems (missing tab, missing or duplicated required column) of every tab."""
+    return [p for spec in INPUT_TABS for p in _locate(raw, spec)[1]]
+
+
+def _locate(raw: RawBook, spec: TabSpec) -> tuple[_Located | None, list[Problem]]:
+    title = find_tab(list(raw.tabs), spec)
+    if title is None:
+        present = ", ".join(f"'{t}'" for t in raw.tabs) or "không có tab nào"
+        message = f"Không tìm thấy tab '{spec.title}' (các tab hiện có: {present})."
+        return None, [Problem(spec.title, None, None, "", message, structural=True)]
+    tab = raw.tabs[title]
+    header = tab.rows[0] if tab.rows else []
+    by_key = {match_key(c.header): c for c in spec.columns}
+    columns: dict[str, int] = {}
+    problems = []
+    for index, cell in enumerate(header):
+        column = by_key.get(match_key(clean_text(cell)))
+        if column is None:
+            continue  # extra columns are ignored (and kept in the snapshot)
+        if column.key in columns:
+            problems.append(
+                Problem(
+                    title,
+                    1,
+                    column.header,
+                    clean_text(cell),
+                    f"Cột '{column.header}' xuất hiện hai lần trong dòng tiêu đề "
+                    f"(cột {_letter(columns[column.key])} và cột {_letter(index)}); "
+                    "hãy xóa một cột.",
+                    structural=True,
+                )
+            )
+            continue
+        columns[column.key] = index
+    for column in spec.columns:
+        if column.required and column.key not in columns:
+            problems.append(
+                Problem(
+                    title,
+                    1,
+                    column.header,
+                    "",
+                    f"Thiếu cột bắt buộc '{column.header}' ở dòng tiêu đề (dòng 1).",
+                    structural=True,
+                )
+            )
+    return _Located(spec, tab, columns), problems
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+class _Lookup:
+    """Name -> value lookups built from the plan and the roster, matched with match_key."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.areas = {match_key(n): a.number for a in plan.areas for n in [a.name, *a.aliases]}
+        self.area_numbers = {a.number for a in plan.areas}
+        self.channels = {match_key(n): c.key for c in plan.channels for n in [c.name, *c.aliases]}
+        self.channels.update({match_key(c.key): c.key for c in plan.channels})
+        self.kinds = {match_key(n): k.key for k in plan.kinds for n in [k.name, *k.aliases]}
+        self.online = {c.key for c in plan.channels if c.online}
+        self.units: dict[str, str] = {}
+
+    def unit(self, value: Cell) -> str:
+        text = _required(value)
+        code = self.units.get(match_key(text))
+        if code is None:
+            raise CellError(
+                f"Không có đơn vị '{text}' trong tab '{UNITS.title}': "
+                "ghi mã đơn vị (ví dụ VP) hoặc tên đầy đủ như trong danh sách."
+            )
+        return code
+
+    def area(self, value: Cell) -> int:
+        text = _required(value)
+        number = _LEADING_NUMBER.match(strip_marks(match_key(text)))
+        if number:
+            if int(number.group(1)) in self.area_numbers:
+                return int(number.group(1))
+        elif (found := self.areas.get(match_key(text))) is not None:
+            return found
+        first, last = min(self.area_numbers), max(self.area_numbers)
+        raise CellError(
+            f"Nội dung '{text}' không thuộc {len(self.area_numbers):02d} nội dung của Kế hoạch: "
+            f"ghi số từ {first} đến {last} hoặc tên nội dung."
+        )
+
+    def channel(self, value: Cell) -> str:
+        text = _required(value)
+        if (found := self.channels.get(match_key(text))) is None:
+            names = ", ".join(c.name for c in self.plan.channels)
+            raise CellError(f"Hình thức '{text}' không có trong Kế hoạch; chọn một trong: {names}.")
+        return found
+
+    def kind(self, value: Cell) -> str:
+        text = _required(value)
+        if (found := self.kinds.get(match_key(text))) is None:
+            names = ", ".join(k.name for k in self.plan.kinds)
+            raise CellError(f"Loại sản phẩm '{text}' không hợp lệ; chọn một trong: {names}.")
+        return found
+
+
+def _required(value: Cell) -> str:
+    text = clean_text(value)
+    if not text:
+        raise CellError("Ô bắt buộc đang để trống.")
+    return text
+
+
+def _text(value: Cell) -> str:
+    text = clean_text(value)
+    if len(text) > MAX_TEXT:
+        raise CellError(f"Nội dung quá dài ({len(text)} ký tự, tối đa {MAX_TEXT}).")
+    if looks_legacy_encoded(text):
+        raise CellError(
+            "Chữ có vẻ được gõ bằng bảng mã cũ (TCVN3/VNI), không phải Unicode; "
+            "hãy gõ lại bằng bảng mã Unicode."
+        )
+    return text
+
+
+def _required_text(value: Cell) -> str:
+    _required(value)
+    return _text(value)
+
+
+def _link(value: Cell) -> str:
+    text = clean_text(value)
+    if text and not _LINK.match(text):
+        raise CellError("Đường dẫn phải là địa chỉ web bắt đầu bằng http:// hoặc https://.")
+    return text
+
+
+class _Parser:
+    """Parses the rows of one tab, turning each bad cell into a problem record."""
+
+    def __init__(self, located: _Located, as_of: date | None, problems: list[Problem]) -> None:
+        self.located = located
+        self.as_of = as_of
+        self.problems = problems
+        self._headers = {c.key: c.header for c in located.spec.columns}
+
+    def problem(self, row: int, key: str, value: Cell, message: str) -> None:
+        shown = "" if value is None else clean_text(value)[:200]
+        self.problems.append(
+            Problem(self.located.tab.title, row, self._headers[key], shown, message)
+        )
+
+    def parse(
+        self, fields: dict[str, Callable[[Cell], Any]]
+    ) -> Iterator[tuple[int, dict[str, Any], dict[str, Cell]]]:
+        """Rows whose every field parsed; rows with any bad cell are reported and left out."""
+        for row, cells in self.located.rows():
+            record: dict[str, Any] = {"row": row}
+            ok = True
+            for key, parse in fields.items():
+                value = cells.get(key)
+                try:
+                    record[key] = parse(value)
+                except (CellError, DateError) as err:
+                    self.problem(row, key, value, str(err))
+                    ok = False
+            if ok:
+                yield row, record, cells
+
+    def date(self, required: bool) -> Callable[[Cell], date | None]:
+        def parse(value: Cell) -> date | None:
+            if clean_text(value) == "":
+                if required:
+                    raise CellError("Ô ngày bắt buộc đang để trống.")
+                return None
+            day = parse_date(value)
+            if self.as_of is not None and day > self.as_of:
+                raise CellError(
+                    f"Ngày {format_vn(day)} sau ngày lập báo cáo {format_vn(self.as_of)}: "
+                    "chưa thể xảy ra, kiểm tra lại năm, tháng."
+                )
+            return day
+
+        return parse
+
+
+def normalize(raw: RawBook, plan: Plan, as_of: date | None = None) -> tuple[Records, list[Problem]]:
+    """Validate every tab of ``raw`` against the contract and the plan.
+
+    Returns the good rows as Records and one Problem per bad cell (its row left out).
+    Dates after ``as_of`` (if given) are problems. Raises SheetStructureError if a tab or a
+    required column is missing.
+    """
+    located, structural = {}, []
+    for spec in INPUT_TABS:
+        found, problems = _locate(raw, spec)
+        structural += problems
+        if found is not None:
+            located[spec.key] = found
+    if structural:
+        raise SheetStructureError(structural)
+
+    problems: list[Problem] = []
+    lookup = _Lookup(plan)
+    units = _units(_Parser(located[UNITS.key], as_of, problems), plan, lookup)
+    records = Records(
+        units=units,
+        products=_products(_Parser(located[PRODUCTS.key], as_of, problems), lookup),
+        concretizations=_frame(
+            _Parser(located[CONCRETIZATIONS.key], as_of, problems),
+            CONCRETIZATIONS,
+            {"unit": lookup.unit, "doc_number": _text, "link": _link, "note": _text},
+        ),
+        unit_reports=_frame(
+            _Parser(located[UNIT_REPORTS.key], as_of, problems),
+            UNIT_REPORTS,
+            {"unit": lookup.unit, "period": _period, "doc_number": _text, "link": _link},
+        ),
+        dossiers=_dossiers(_Parser(located[DOSSIERS.key], as_of, problems), lookup),
+        tab_titles={key: loc.tab.title for key, loc in located.items()},
+    )
+    return records, problems
+
+
+def _columns(spec: TabSpec) -> list[str]:
+    return ["row", *(c.key for c in spec.columns)]
+
+
+def _frame(
+    parser: _Parser, spec: TabSpec, fields: dict[str, Callable[[Cell], Any]]
+) -> pd.DataFrame:
+    for column in spec.columns:
+        if column.is_date:
+            fields[column.key] = parser.date(column.required)
+    rows = [record for _, record, _ in parser.parse(fields)]
+    return _to_frame(rows, ["row", *fields])
+
+
+def _to_frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _period(value: Cell) -> str:
+    text = _required(value)
+    period = parse_period_text(text)
+    if period is None:
+        raise CellError(
+            f"Kỳ báo cáo '{text}' không đọc được: ghi 2026-05, Tháng 5/2026, T5/2026, "
+            "6 tháng 2026 hoặc Năm 2026."
+        )
+    return period.key
+
+
+def _units(parser: _Parser, plan: Plan, lookup: _Lookup) -> pd.DataFrame:
+    # An optional cell that is wrong (quota, status, e-mail) is reported but the unit is kept,
+    # with the default in its place: dropping a unit would turn all its products into problems.
+    rows, seen = [], {}
+    fields = {"code": _required_text, "name": _required_text, "contact": _text}
+    for row, record, cells in parser.parse(fields):
+        code_key = match_key(record["code"])
+        if code_key in seen:
+            parser.problem(
+                row, "code", record["code"], f"Mã đơn vị trùng với dòng {seen[code_key]}."
+            )
+            continue
+        seen[code_key] = row
+        record["quota"] = _quota(parser, row, cells.get("quota"))
+        record["active"] = _active(parser, row, cells.get("status"))
+        record["emails"] = _emails(parser, row, cells.get("emails"))
+        rows.append(record)
+    for record in rows:  # products may name a unit by code or by full name
+        lookup.units.setdefault(match_key(record["code"]), record["code"])
+        lookup.units.setdefault(match_key(record["name"]), record["code"])
+    return _to_frame(rows, ["row", "code", "name", "emails", "contact", "quota", "active"])
+
+
+def _quota(parser: _Parser, row: int, value: Cell) -> int | None:
+    text = clean_text(value)
+    if not text:
+        return None
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None and re.fullmatch(r"[+-]?\d+(?:[.,]0+)?", text):
+        number = int(re.split(r"[.,]", text)[0])
+    if number is None or number != int(number) or number < 0:
+        parser.problem(
+            row, "quota", value, "Chỉ tiêu phải là số nguyên không âm; tạm dùng chỉ tiêu mặc định."
+        )
+        return None
+    return int(number)
+
+
+def _active(parser: _Parser, row: int, value: Cell) -> bool:
+    key = match_key(clean_text(value))
+    if key in ("", _ACTIVE):
+        return True
+    if key == _INACTIVE:
+        return False
+    parser.problem(
+        row,
+        "status",
+        value,
+        "Trạng thái phải là 'Hoạt động' hoặc 'Ngừng hoạt động'; tạm coi là 'Hoạt động'.",
+    )
+    return True
+
+
+def _emails(parser: _Parser, row: int, value: Cell) -> list[str]:
+    good = []
+    for address in re.split(r"[;,\s]+", clean_text(value)):
+        if not address:
+            continue
+        if _EMAIL.match(address):
+            good.append(address)
+        else:
+            parser.problem(row, "emails", value, f"Địa chỉ email '{address}' không hợp lệ; bỏ qua.")
+    return good
+
+
+def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
+    fields: dict[str, Callable[[Cell], Any]] = {
+        "date": parser.date(required=True),
+        "unit": lookup.unit,
+        "area": lookup.area,
+        "channel": lookup.channel,
+        "kind": lookup.kind,
+        "title": _required_text,
+        "link": _link,
+        "author": _text,
+        "note": _text,
+    }
+    rows, seen = [], {}
+    for row, record, cells in parser.parse(fields):
+        if record["channel"] in lookup.online and not record["link"]:
+            name = lookup.plan.channel_name(record["channel"])
+            parser.problem(
+                row, "link", cells.get("link"), f"Hình thức '{name}' bắt buộc có Đường dẫn."
+            )
+            continue
+        identity = (
+            record["date"],
+            record["unit"],
+            record["channel"],
+            record["kind"],
+            match_key(record["title"]),
+            record["link"],
+        )
+        if identity in seen:
+            parser.problem(
+                row,
+                "title",
+                cells.get("title"),
+                f"Dòng trùng lặp với dòng {seen[identity]} (cùng ngày, đơn vị, hình thức, "
+                "loại và tiêu đề); chỉ tính một lần.",
+            )
+            continue
+        seen[identity] = row
+        rows.append(record)
+    return _to_frame(rows, ["row", *fields])
+
+
+def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
+    fields: dict[str, Callable[[Cell], Any]] = {
+        "code": _required_text,
+        "procedure": _text,
+        "unit": lookup.unit,
+        "due": parser.date(required=True),
+        "returned": parser.date(required=False),
+        "apology_date": parser.date(required=False),
+        "apology_number": _text,
+    }
+    rows, seen = [], {}
+    for row, record, cells in parser.parse(fields):
+        code_key = match_key(record["code"])
+        if code_key in seen:
+            parser.problem(
+                row,
+                "code",
+                cells.get("code"),
+                f"Mã hồ sơ trùng với dòng {seen[code_key]}; chỉ tính dòng đầu tiên.",
+            )
+            continue
+        seen[code_key] = row
+        rows.append(record)
+    return _to_frame(rows, ["row", *fields])
+
+
+normalize_task = task(normalize, name="Chuẩn hóa dữ liệu", cache_policy=NO_CACHE)

@@ -1,0 +1,191 @@
+"""The plan as data: config/plan-2026.yaml loaded and validated with pydantic."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tasks.errors import PlanError
+from tasks.text import match_key
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Agency(_Strict):
+    parent: str
+    name: str
+    place: str
+    report_symbol: str
+
+
+class PlanInfo(_Strict):
+    number: str
+    title: str
+    theme: str
+    year: int
+
+
+class Area(_Strict):
+    number: int = Field(ge=1)
+    name: str
+    aliases: list[str] = []
+
+
+class Channel(_Strict):
+    key: str
+    name: str
+    aliases: list[str] = []
+    online: bool = False
+
+
+class Kind(_Strict):
+    key: str
+    name: str
+    aliases: list[str] = []
+
+
+class Deadlines(_Strict):
+    concretization: date
+    unit_report_working_days: int = Field(ge=0, le=60)
+
+
+class Quotas(_Strict):
+    website_per_month: int = Field(ge=0)
+    website_kinds: list[str]
+    unit_default_per_month: int = Field(ge=0)
+
+
+class Reporting(_Strict):
+    window: Literal["nd09", "calendar"] = "nd09"
+
+
+class Reminders(_Strict):
+    concretization_days_before: list[int] = [5, 1]
+    overdue_every_days: int = Field(default=7, ge=1)
+    quota_working_days_left: int = Field(default=3, ge=0)
+    max_start_delay_hours: float = Field(default=6, gt=0)
+
+
+class Person(_Strict):
+    name: str
+    email: str
+
+
+class Recipients(_Strict):
+    leadership: list[Person]
+    cc: list[Person] = []
+    office: Person
+
+
+class Signer(_Strict):
+    authority: str = ""
+    title: str
+    name: str
+
+
+class CalendarOverrides(_Strict):
+    extra_holidays: list[date] = []
+    extra_working_days: list[date] = []
+
+
+class Retention(_Strict):
+    snapshot_days: int = Field(default=400, ge=1)
+
+
+class Plan(_Strict):
+    agency: Agency
+    plan: PlanInfo
+    areas: list[Area]
+    channels: list[Channel]
+    kinds: list[Kind]
+    deadlines: Deadlines
+    quotas: Quotas
+    reporting: Reporting = Reporting()
+    reminders: Reminders = Reminders()
+    recipients: Recipients
+    noi_nhan: list[str]
+    signer: Signer
+    calendar: CalendarOverrides = CalendarOverrides()
+    retention: Retention = Retention()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        kind_keys = {k.key for k in self.kinds}
+        unknown = [k for k in self.quotas.website_kinds if k not in kind_keys]
+        if unknown:
+            raise ValueError(
+                f"quotas.website_kinds: không có loại sản phẩm {unknown} trong 'kinds'"
+            )
+        if not any(c.key == "website" for c in self.channels):
+            raise ValueError("channels: thiếu hình thức có key 'website' (Trang thông tin điện tử)")
+        for what, names in (
+            ("areas", [n for a in self.areas for n in [a.name, *a.aliases]]),
+            ("channels", [n for c in self.channels for n in [c.name, *c.aliases]]),
+            ("kinds", [n for k in self.kinds for n in [k.name, *k.aliases]]),
+        ):
+            keys = [match_key(n) for n in names]
+            dupes = sorted({n for n, k in zip(names, keys, strict=True) if keys.count(k) > 1})
+            if dupes:
+                raise ValueError(f"{what}: tên hoặc tên gọi khác bị trùng: {dupes}")
+        return self
+
+    def area_name(self, number: int) -> str:
+        return next(a.name for a in self.areas if a.number == number)
+
+    def channel_name(self, key: str) -> str:
+        return next(c.name for c in self.channels if c.key == key)
+
+    def kind_name(self, key: str) -> str:
+        return next(k.name for k in self.kinds if k.key == key)
+
+
+class _PlanLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: PyYAML raises a bare ValueError on a date like
+    2026-15-05 (PyYAML 6.0), so dates stay text and pydantic reports them with their key."""
+
+
+_PlanLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_plan(path: Path) -> Plan:
+    """Read and validate the plan file; a wrong file raises PlanError naming the key."""
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_PlanLoader)  # noqa: S506
+    except FileNotFoundError as err:
+        raise PlanError(f"Không tìm thấy tệp kế hoạch '{path}' (biến CCHC_PLAN).") from err
+    except yaml.YAMLError as err:
+        raise PlanError(f"Tệp kế hoạch '{path}' sai cú pháp YAML: {err}") from err
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as err:
+        lines = []
+        for e in err.errors():
+            key = ".".join(str(p) for p in e["loc"]) or "(gốc)"
+            lines.append(f"- {key}: {_vietnamese(e)}")
+        raise PlanError(f"Tệp kế hoạch '{path}' không hợp lệ:\n" + "\n".join(lines)) from err
+
+
+def _vietnamese(error: dict) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "thiếu khóa bắt buộc"
+    if kind == "extra_forbidden":
+        return "khóa không được hỗ trợ (gõ sai tên?)"
+    if kind.startswith("date"):
+        return f"ngày không hợp lệ ({error.get('input')!r}), viết dạng yyyy-mm-dd"
+    if kind.startswith("int") or kind.startswith("greater") or kind.startswith("less"):
+        return f"số không hợp lệ ({error.get('input')!r}): {error['msg']}"
+    if kind == "literal_error":
+        return f"giá trị không hợp lệ ({error.get('input')!r}): {error['msg']}"
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    return f"{error['msg']} (giá trị: {error.get('input')!r})"

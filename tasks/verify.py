@@ -1,0 +1,227 @@
+"""The plan's rules (DESIGN §4) applied to normalised records for a period and as-of date. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.calendar import Period, ReportWindow, WorkCalendar, report_window
+from tasks.models import Problem, Records, StatusDate
+from tasks.plan import Plan
+
+ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
+
+
+@dataclass
+class UnitFinding:
+    code: str
+    name: str
+    emails: list[str]
+    products: int
+    quota: int
+    quota_met: bool
+    concretization: StatusDate
+    unit_report: StatusDate
+
+
+@dataclass
+class WebsiteMonth:
+    period: str
+    window: ReportWindow
+    count: int
+    required: int
+    met: bool
+
+
+@dataclass
+class WebsiteQuota:
+    required: int
+    count: int
+    met: bool
+    months: list[WebsiteMonth]
+
+
+@dataclass
+class DossierFinding:
+    code: str
+    unit: str
+    procedure: str
+    due: date
+    returned: date | None
+    apology: StatusDate
+    apology_number: str
+
+
+@dataclass
+class Findings:
+    """Everything a report, an e-mail or the ``Tổng hợp`` tab says about one period."""
+
+    period: Period
+    window: ReportWindow
+    as_of: date
+    units: list[UnitFinding]
+    website: WebsiteQuota
+    late_dossiers: list[DossierFinding]
+    problems: list[Problem]
+    products: pd.DataFrame  # the window's products, by date then sheet row
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_month: list[tuple[str, int]] = field(default_factory=list)  # 6-month / annual only
+    unit_report_due: date | None = None
+
+    def units_behind(self) -> list[UnitFinding]:
+        """Units with anything to fix: below quota, or a late/missing item."""
+        return [
+            u
+            for u in self.units
+            if not u.quota_met
+            or u.concretization.status in (LATE, MISSING)
+            or u.unit_report.status in (LATE, MISSING)
+        ]
+
+
+def work_calendar(plan: Plan) -> WorkCalendar:
+    return WorkCalendar(plan.calendar.extra_holidays, plan.calendar.extra_working_days)
+
+
+def in_window(frame: pd.DataFrame, column: str, window: ReportWindow) -> pd.Series:
+    dates = frame[column]
+    return (dates >= window.start) & (dates <= window.end)
+
+
+def verify(
+    records: Records, plan: Plan, period: Period, as_of: date, problems: list[Problem]
+) -> Findings:
+    """Apply every rule for ``period`` as things stood on ``as_of``."""
+    rule = plan.reporting.window
+    window = report_window(period, rule)
+    products = records.products[in_window(records.products, "date", window)]
+    products = products.sort_values(["date", "row"], kind="stable").reset_index(drop=True)
+    cal = work_calendar(plan)
+    report_due = cal.add_working_days(window.end, plan.deadlines.unit_report_working_days)
+
+    counts = products.groupby("unit").size()
+    months = len(period.months())
+    units = []
+    for unit in records.units[records.units["active"]].itertuples():
+        per_month = plan.quotas.unit_default_per_month if pd.isna(unit.quota) else int(unit.quota)
+        quota = per_month * months
+        count = int(counts.get(unit.code, 0))
+        units.append(
+            UnitFinding(
+                code=unit.code,
+                name=unit.name,
+                emails=list(unit.emails),
+                products=count,
+                quota=quota,
+                quota_met=count >= quota,
+                concretization=concretization_status(records, plan, unit.code, as_of),
+                unit_report=unit_report_status(records, unit.code, period, report_due, as_of),
+            )
+        )
+    return Findings(
+        period=period,
+        window=window,
+        as_of=as_of,
+        units=units,
+        website=website_quota(records, plan, period, as_of),
+        late_dossiers=late_dossiers(records, window, as_of),
+        problems=problems,
+        products=products,
+        totals=totals(products, plan),
+        by_month=products_by_month(records, period, rule) if months > 1 else [],
+        unit_report_due=report_due,
+    )
+
+
+def concretization_status(records: Records, plan: Plan, unit: str, as_of: date) -> StatusDate:
+    """On time if dated on or before the deadline (inclusive); missing only once it has passed."""
+    deadline = plan.deadlines.concretization
+    dates = records.concretizations.loc[records.concretizations["unit"] == unit, "date"]
+    if len(dates):
+        first = min(dates)
+        return StatusDate(ON_TIME if first <= deadline else LATE, first, deadline)
+    return StatusDate(MISSING if as_of > deadline else NOT_DUE, None, deadline)
+
+
+def unit_report_status(
+    records: Records, unit: str, period: Period, due: date, as_of: date
+) -> StatusDate:
+    """The unit's report for ``period``: on time if sent by ``due``; missing once ``due`` passed."""
+    reports = records.unit_reports
+    sent = reports.loc[(reports["unit"] == unit) & (reports["period"] == period.key), "sent"]
+    if len(sent):
+        first = min(sent)
+        return StatusDate(ON_TIME if first <= due else LATE, first, due)
+    return StatusDate(MISSING if as_of > due else NOT_DUE, None, due)
+
+
+def website_quota(records: Records, plan: Plan, period: Period, as_of: date) -> WebsiteQuota:
+    """News items/articles on the website per month; 6-month/annual are checked month by month.
+    Months whose window has not started by ``as_of`` are not counted."""
+    products = records.products
+    eligible = products[
+        (products["channel"] == "website") & products["kind"].isin(plan.quotas.website_kinds)
+    ]
+    per_month = plan.quotas.website_per_month
+    months = []
+    for month in period.months():
+        window = report_window(month, plan.reporting.window)
+        if window.start > as_of:
+            continue
+        count = int(in_window(eligible, "date", window).sum())
+        months.append(WebsiteMonth(month.key, window, count, per_month, count >= per_month))
+    return WebsiteQuota(
+        required=per_month * len(months),
+        count=sum(m.count for m in months),
+        met=all(m.met for m in months),
+        months=months,
+    )
+
+
+def late_dossiers(records: Records, window: ReportWindow, as_of: date) -> list[DossierFinding]:
+    """Dossiers due in the window and returned after the due date (or still not returned past it).
+    Each needs an apology dated no later than the due date."""
+    found = []
+    dossiers = records.dossiers[in_window(records.dossiers, "due", window)]
+    for d in dossiers.sort_values(["due", "row"], kind="stable").itertuples():
+        returned = None if pd.isna(d.returned) else d.returned
+        late = returned > d.due if returned is not None else as_of > d.due
+        if not late:
+            continue
+        apology_date = None if pd.isna(d.apology_date) else d.apology_date
+        if apology_date is None:
+            apology = StatusDate(MISSING, None, d.due)
+        else:
+            apology = StatusDate(ON_TIME if apology_date <= d.due else LATE, apology_date, d.due)
+        found.append(
+            DossierFinding(
+                d.code, d.unit, d.procedure, d.due, returned, apology, d.apology_number or ""
+            )
+        )
+    return found
+
+
+def totals(products: pd.DataFrame, plan: Plan) -> dict[str, dict[str, int]]:
+    """Product counts by area, channel and kind, every plan entry present (zeros included)."""
+    by_area = products["area"].value_counts()
+    by_channel = products["channel"].value_counts()
+    by_kind = products["kind"].value_counts()
+    return {
+        "by_area": {a.name: int(by_area.get(a.number, 0)) for a in plan.areas},
+        "by_channel": {c.name: int(by_channel.get(c.key, 0)) for c in plan.channels},
+        "by_kind": {k.name: int(by_kind.get(k.key, 0)) for k in plan.kinds},
+    }
+
+
+def products_by_month(records: Records, period: Period, rule: str) -> list[tuple[str, int]]:
+    return [
+        (m.key, int(in_window(records.products, "date", report_window(m, rule)).sum()))
+        for m in period.months()
+    ]
+
+
+verify_task = task(verify, name="Kiểm tra theo Kế hoạch", cache_policy=NO_CACHE)

@@ -1,0 +1,47 @@
+"""Small hand-made books for tests: every tab present with its header, rows as given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasks.contract import CONCRETIZATIONS, DOSSIERS, PRODUCTS, UNIT_REPORTS, UNITS
+from tasks.models import RawBook, RawTab
+
+ROSTER = [
+    ["VP", "Văn phòng Sở", "vp@sxd.vn", "Nguyễn Văn An", 4, "Hoạt động"],
+    ["QLXD", "Phòng Quản lý xây dựng", "qlxd@sxd.vn; ql2@sxd.vn", "Trần Thị Bình", None, None],
+    ["TTR", "Thanh tra Sở", "", "", "", ""],
+    ["CU", "Phòng Cũ", "cu@sxd.vn", "", "", "Ngừng hoạt động"],
+]
+
+
+def book(**tabs: list[list[Any]]) -> RawBook:
+    """A RawBook with the five input tabs; ``units=``, ``products=`` ... give data rows."""
+    specs = {
+        "units": UNITS,
+        "products": PRODUCTS,
+        "concretizations": CONCRETIZATIONS,
+        "unit_reports": UNIT_REPORTS,
+        "dossiers": DOSSIERS,
+    }
+    data = {"units": ROSTER, **tabs}
+    return RawBook(
+        source="test",
+        read_at="2026-06-05T08:00:00+07:00",
+        tabs={
+            spec.title: RawTab(spec.title, [spec.headers, *data.get(key, [])])
+            for key, spec in specs.items()
+        },
+    )
+
+
+def product(
+    day: Any = "05/05/2026",
+    unit: str = "VP",
+    area: Any = 3,
+    channel: str = "Trang thông tin điện tử",
+    kind: str = "Tin",
+    title: str = "Tin CCHC",
+    link: str = "https://sxd.daklak.gov.vn/tin-1",
+) -> list[Any]:
+    return [day, unit, area, channel, kind, title, link, "", ""]

@@ -1,0 +1,158 @@
+from datetime import date
+
+from tasks.calendar import parse_period
+from tasks.normalize import normalize
+from tasks.plan import CalendarOverrides
+from tasks.verify import verify
+from tests.builders import book, product
+
+MAY = parse_period("2026-05")
+
+
+def run(plan, as_of=date(2026, 6, 5), period=MAY, **tabs):
+    records, problems = normalize(book(**tabs), plan, as_of)
+    return verify(records, plan, period, as_of, problems)
+
+
+def unit(findings, code):
+    return next(u for u in findings.units if u.code == code)
+
+
+def test_unit_quota_counts_only_the_window_14th_to_15th(plan):
+    findings = run(
+        plan,
+        products=[
+            product("14/04/2026", "VP", title="a"),  # April window: not counted
+            product("15/04/2026", "VP", title="b"),  # first day of the May window
+            product("14/05/2026", "VP", title="c"),  # last day of the May window
+            product("15/05/2026", "VP", title="d"),  # June window: not counted
+            product("20/04/2026", "QLXD", title="e"),
+            product("21/04/2026", "QLXD", title="f"),
+            product("22/04/2026", "CU", title="g"),  # inactive unit: counted in totals only
+        ],
+    )
+    vp, qlxd, ttr = unit(findings, "VP"), unit(findings, "QLXD"), unit(findings, "TTR")
+    assert (vp.products, vp.quota, vp.quota_met) == (2, 4, False)  # roster quota 4
+    assert (qlxd.products, qlxd.quota, qlxd.quota_met) == (2, 2, True)  # plan default 2
+    assert (ttr.products, ttr.quota, ttr.quota_met) == (0, 2, False)
+    assert [u.code for u in findings.units] == ["VP", "QLXD", "TTR"]  # CU is inactive
+    assert len(findings.products) == 5  # b, c, e, f, g
+    assert findings.totals["by_area"]["Cải cách thủ tục hành chính"] == 5
+
+
+def test_half_year_quota_is_six_months(plan):
+    findings = run(plan, as_of=date(2026, 6, 20), period=parse_period("2026-H1"))
+    assert unit(findings, "VP").quota == 24 and unit(findings, "QLXD").quota == 12
+
+
+def test_website_quota_counts_news_and_articles_on_the_website_only(plan):
+    findings = run(
+        plan,
+        products=[
+            product("20/04/2026", channel="Trang TTĐT", kind="Infographic", title="a"),
+            product("21/04/2026", channel="Zalo OA", kind="Tin", title="b"),
+            product("22/04/2026", channel="Báo chí", kind="Bài", title="c", link=""),
+        ],
+    )
+    assert (findings.website.required, findings.website.count) == (1, 0)
+    assert findings.website.met is False
+    findings = run(plan, products=[product("22/04/2026", channel="Website", kind="Bài viết")])
+    assert (findings.website.count, findings.website.met) == (1, True)
+
+
+def test_website_quota_month_by_month_for_six_months(plan):
+    # One news item in each of the windows of January..June except March (15/2-14/3).
+    days = ["20/12/2025", "20/01/2026", "20/03/2026", "20/04/2026", "20/05/2026"]
+    findings = run(
+        plan,
+        as_of=date(2026, 6, 20),
+        period=parse_period("2026-H1"),
+        products=[product(d, title=f"t{i}") for i, d in enumerate(days)],
+    )
+    months = {m.period: (m.count, m.met) for m in findings.website.months}
+    assert months == {
+        "2026-01": (1, True),
+        "2026-02": (1, True),
+        "2026-03": (0, False),
+        "2026-04": (1, True),
+        "2026-05": (1, True),
+        "2026-06": (1, True),  # 20/05 falls in the June window (15/5-14/6)
+    }
+    assert (findings.website.required, findings.website.count, findings.website.met) == (
+        6,
+        5,
+        False,
+    )
+    assert [c for _, c in findings.by_month] == [1, 1, 0, 1, 1, 1]
+
+
+def test_concretization_deadline_is_inclusive(plan):
+    findings = run(
+        plan,
+        concretizations=[["VP", "15/05/2026"], ["QLXD", "16/05/2026"], ["QLXD", "20/05/2026"]],
+    )
+    assert unit(findings, "VP").concretization.status == "on_time"
+    assert unit(findings, "QLXD").concretization.status == "late"
+    assert unit(findings, "QLXD").concretization.date == date(2026, 5, 16)  # the earliest
+    assert unit(findings, "TTR").concretization.status == "missing"
+
+
+def test_concretization_not_due_before_the_deadline(plan):
+    findings = run(plan, as_of=date(2026, 5, 15), period=parse_period("2026-04"))
+    assert unit(findings, "TTR").concretization.status == "not_due"
+    findings = run(plan, as_of=date(2026, 5, 16), period=parse_period("2026-04"))
+    assert unit(findings, "TTR").concretization.status == "missing"
+
+
+def test_unit_report_due_three_working_days_after_the_window(plan):
+    # May window ends Thu 14/5; working days Fri 15, Mon 18, Tue 19 -> due 19/05/2026.
+    reports = [
+        ["VP", "Tháng 5/2026", "19/05/2026"],
+        ["QLXD", "T5/2026", "20/05/2026"],
+        ["TTR", "2026-04", "16/04/2026"],
+    ]
+    findings = run(plan, unit_reports=reports)
+    assert findings.unit_report_due == date(2026, 5, 19)
+    assert unit(findings, "VP").unit_report.status == "on_time"
+    assert unit(findings, "QLXD").unit_report.status == "late"
+    assert unit(findings, "TTR").unit_report.status == "missing"  # an April report is not May's
+    early = run(plan, as_of=date(2026, 5, 19), unit_reports=reports[:1])
+    assert unit(early, "TTR").unit_report.status == "not_due"
+
+
+def test_unit_report_due_date_shifted_by_a_plan_holiday(plan):
+    shifted = plan.model_copy(
+        update={"calendar": CalendarOverrides(extra_holidays=[date(2026, 5, 18)])}
+    )
+    # Fri 15, (Mon 18 is now a holiday), Tue 19, Wed 20 -> due 20/05/2026: sent 20/5 is on time.
+    findings = run(shifted, unit_reports=[["VP", "2026-05", "20/05/2026"]])
+    assert findings.unit_report_due == date(2026, 5, 20)
+    assert unit(findings, "VP").unit_report.status == "on_time"
+
+
+def test_late_dossiers_and_apologies(plan):
+    findings = run(
+        plan,
+        dossiers=[
+            ["A", "Cấp phép", "VP", "20/04/2026", "25/04/2026", "20/04/2026", "01/PXL"],
+            ["B", "Cấp phép", "VP", "21/04/2026", "23/04/2026", "22/04/2026", ""],
+            ["C", "Cấp phép", "VP", "22/04/2026", "28/04/2026", "", ""],
+            ["D", "Cấp phép", "VP", "23/04/2026", "", "", ""],  # not returned, as-of is past due
+            ["E", "Cấp phép", "VP", "24/04/2026", "24/04/2026", "", ""],  # returned on the day
+            ["F", "Cấp phép", "VP", "10/04/2026", "20/04/2026", "", ""],  # due in April's window
+        ],
+    )
+    got = {d.code: (d.apology.status, d.returned) for d in findings.late_dossiers}
+    assert got == {
+        "A": ("on_time", date(2026, 4, 25)),  # apology on the due date itself
+        "B": ("late", date(2026, 4, 23)),  # apology a day after the due date
+        "C": ("missing", date(2026, 4, 28)),
+        "D": ("missing", None),
+    }
+
+
+def test_dossier_not_yet_due_is_not_late(plan):
+    findings = run(
+        plan, as_of=date(2026, 5, 10), dossiers=[["G", "", "VP", "12/05/2026", "", "", ""]]
+    )
+    assert findings.late_dossiers == []

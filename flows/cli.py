@@ -82,5 +82,42 @@ def check_command(source: Source = None, as_of: AsOf = None) -> None:
     typer.echo(f"Nguồn {out['source']}: {len(problems)} lỗi dữ liệu.")
 
 
+@app.command("remind")
+def remind_command(
+    as_of: AsOf = None,
+    source: Source = None,
+    send: Annotated[
+        bool, typer.Option("--send/--no-send", help="Gửi thư thật (mặc định: chỉ ghi hộp thư đi).")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Nhắc lại cả việc đã nhắc trước đây.")] = False,
+) -> None:
+    """Nhắc các đơn vị còn nợ việc (chỉ chạy vào ngày làm việc)."""
+    from flows.remind import remind
+
+    state = remind(as_of, source, send, force, return_state=True)
+    out = _finish(state)
+    if not isinstance(out, dict):  # a holiday or a late start: the state says why
+        typer.echo(state.message)
+        return
+    for code, items in out["reminded"].items():
+        typer.echo(f"  Đã nhắc {code}: {len(items)} việc")
+    for code in out["no_email"]:
+        typer.echo(f"  {code}: chưa có email trong tab 'Đơn vị', chưa nhắc được")
+    typer.echo(f"Nhắc việc ngày {out['as_of']}: {len(out['reminded'])} đơn vị.")
+
+
+@app.command("init-sheet")
+def init_sheet_command(
+    source: Annotated[str, typer.Option("--source", help="Địa chỉ hoặc mã Google Sheet.")],
+) -> None:
+    """Chuẩn bị Google Sheet: tạo tab, dòng tiêu đề, danh sách chọn, bảo vệ tiêu đề."""
+    from flows.setup_sheet import setup_sheet
+
+    out = _finish(setup_sheet(source, return_state=True))
+    for change in out["changes"]:
+        typer.echo(f"  - {change}")
+    typer.echo(f"Đã chuẩn bị bảng tính {out['key']}: {len(out['changes'])} thay đổi.")
+
+
 def main() -> None:
     sys.exit(app())

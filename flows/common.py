@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from tasks.calendar import Period, last_closed_period, parse_period, today_in_vietnam
 from tasks.dates import DateError, parse_date
@@ -43,3 +43,9 @@ def resolve_period(value: str | None, job: Job, kind: str = "month") -> Period:
         return parse_period(value)
     except ValueError as err:
         raise SettingsError(str(err)) from err
+
+
+def started_too_late(scheduled: datetime | None, now: datetime, max_hours: float) -> bool:
+    """True when a scheduled run starts more than ``max_hours`` after its time (machine was off):
+    its day has passed, so reminders for it would be misleading."""
+    return scheduled is not None and (now - scheduled).total_seconds() > max_hours * 3600

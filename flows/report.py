@@ -17,7 +17,7 @@ from tasks.compile import compile_report_task, summary_rows
 from tasks.deliver import (
     compose_report_mail,
     period_folder,
-    send_report_task,
+    send_mail_task,
     write_back_task,
 )
 from tasks.errors import CchcError
@@ -69,7 +69,7 @@ def report(
             compiled.attachment_name,
             compiled.content_hash,
         )
-        sent = send_report_task(mail, job.settings, send, force)
+        sent = send_mail_task(mail, job.settings, send, force)
         wrote_back = not snapshot and write_back_task(
             job.settings, summary_rows(findings, raw.read_at)
         )

@@ -6,7 +6,10 @@ Messages are composed here from editable Jinja templates (templates/email/); the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +18,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.compile import STATUS_TEXT
+from tasks.dates import format_vn
 from tasks.errors import OutputError
 from tasks.mail import OutgoingMail, Recipient, SendResult, deliver_mail
 from tasks.plan import Plan
+from tasks.reminders import UnitReminder
 from tasks.settings import REPO_ROOT, Settings
 from tasks.verify import LATE, MISSING, Findings
 
@@ -93,13 +98,112 @@ def compose_report_mail(
     )
 
 
-def send_report(
+def send_mail(
     mail: OutgoingMail, settings: Settings, send: bool, force: bool = False
 ) -> SendResult:
     """Send (``send``) or only write to the outbox; SMTP is used only when both are set."""
     if not send:
         settings = settings.model_copy(update={"smtp_host": None})
     return deliver_mail(mail, settings, settings.output_dir, force=force)
+
+
+REMINDED_LOG = "nhac-viec.jsonl"
+
+
+def already_reminded(output_dir: Path) -> set[tuple[str, str]]:
+    """(unit code, item key) pairs reminded before: each item is reminded once."""
+    path = output_dir / REMINDED_LOG
+    if not path.exists():
+        return set()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {(e["unit"], e["item"]) for e in map(json.loads, filter(None, lines))}
+
+
+def record_reminded(output_dir: Path, unit: str, keys: list[str], when: date) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with (output_dir / REMINDED_LOG).open("a", encoding="utf-8") as log:
+        for key in keys:
+            entry = {"unit": unit, "item": key, "date": when.isoformat()}
+            log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def compose_reminder(reminder: UnitReminder, plan: Plan, as_of: date) -> OutgoingMail:
+    """One e-mail to a unit listing everything it owes today."""
+    context = {"unit": reminder, "as_of": format_vn(as_of), "year": plan.plan.year}
+    text, html = render_mail("nhac-viec", context)
+    keys = "|".join(item.key for item in reminder.items)
+    return OutgoingMail(
+        key=f"remind:{reminder.code}:{as_of.isoformat()}",
+        to=[Recipient(address, reminder.name) for address in reminder.emails],
+        cc=[],
+        subject=f"Nhắc việc tuyên truyền CCHC ngày {format_vn(as_of)} - {reminder.name}",
+        text=text,
+        html=html,
+        content_hash=hashlib.sha256(keys.encode("utf-8")).hexdigest()[:16],
+    )
+
+
+def compose_reminder_summary(
+    reminded: list[UnitReminder], no_email: list[UnitReminder], plan: Plan, as_of: date
+) -> OutgoingMail:
+    """The Office's copy: who was reminded of what, and who could not be (no e-mail)."""
+
+    def rows(reminders: list[UnitReminder]) -> list[dict[str, str]]:
+        return [
+            {
+                "name": r.name,
+                "emails": ", ".join(r.emails),
+                "items": "; ".join(i.text for i in r.items),
+            }
+            for r in reminders
+        ]
+
+    context = {"as_of": format_vn(as_of), "reminded": rows(reminded), "no_email": rows(no_email)}
+    text, html = render_mail("tong-hop-nhac-viec", context)
+    office = plan.recipients.office
+    return OutgoingMail(
+        key=f"remind-summary:{as_of.isoformat()}",
+        to=[Recipient(office.email, office.name)],
+        cc=[],
+        subject=f"Tổng hợp nhắc việc tuyên truyền CCHC ngày {format_vn(as_of)}",
+        text=text,
+        html=html,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+    )
+
+
+def send_reminders(
+    owed: list[UnitReminder],
+    plan: Plan,
+    settings: Settings,
+    as_of: date,
+    send: bool,
+    force: bool = False,
+) -> tuple[list[UnitReminder], list[UnitReminder]]:
+    """E-mail each unit the items it was not reminded of before, then the Office a summary.
+
+    Items count as reminded only once really delivered (``send``: SMTP, or the outbox when no
+    server is set up), so a preview run never uses them up. Returns (reminded, units without
+    an e-mail address).
+    """
+    done = set() if force else already_reminded(settings.output_dir)
+    reminded, no_email = [], []
+    for reminder in owed:
+        reminder.items = [i for i in reminder.items if (reminder.code, i.key) not in done]
+        if not reminder.items:
+            continue
+        if not reminder.emails:
+            no_email.append(reminder)
+            continue
+        result = send_mail(compose_reminder(reminder, plan, as_of), settings, send, force)
+        if send and result.status in ("sent", "outbox"):
+            keys = [i.key for i in reminder.items]
+            record_reminded(settings.output_dir, reminder.code, keys, as_of)
+        reminded.append(reminder)
+    if reminded or no_email:
+        summary = compose_reminder_summary(reminded, no_email, plan, as_of)
+        send_mail(summary, settings, send, force)
+    return reminded, no_email
 
 
 def write_back(settings: Settings, rows: list[list[Any]]) -> bool:
@@ -113,5 +217,6 @@ def write_back(settings: Settings, rows: list[list[Any]]) -> bool:
     return True
 
 
-send_report_task = task(send_report, name="Gửi báo cáo", cache_policy=NO_CACHE)
+send_mail_task = task(send_mail, name="Gửi thư", cache_policy=NO_CACHE)
 write_back_task = task(write_back, name="Ghi tab Tổng hợp", cache_policy=NO_CACHE)
+send_reminders_task = task(send_reminders, name="Gửi nhắc việc", cache_policy=NO_CACHE)

@@ -188,10 +188,9 @@ def late_dossiers(records: Records, window: ReportWindow, as_of: date) -> list[D
     found = []
     dossiers = records.dossiers[in_window(records.dossiers, "due", window)]
     for d in dossiers.sort_values(["due", "row"], kind="stable").itertuples():
-        returned = None if pd.isna(d.returned) else d.returned
-        late = returned > d.due if returned is not None else as_of > d.due
-        if not late:
+        if not is_late(d.due, d.returned, as_of):
             continue
+        returned = None if pd.isna(d.returned) else d.returned
         apology_date = None if pd.isna(d.apology_date) else d.apology_date
         if apology_date is None:
             apology = StatusDate(MISSING, None, d.due)
@@ -203,6 +202,13 @@ def late_dossiers(records: Records, window: ReportWindow, as_of: date) -> list[D
             )
         )
     return found
+
+
+def is_late(due: date, returned: date | None, as_of: date) -> bool:
+    """Returned after the due date, or not returned and the due date has passed."""
+    if returned is None or pd.isna(returned):
+        return as_of > due
+    return returned > due
 
 
 def totals(products: pd.DataFrame, plan: Plan) -> dict[str, dict[str, int]]:

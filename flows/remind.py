@@ -1,0 +1,72 @@
+"""Daily reminders (đôn đốc): one e-mail per unit listing what it owes, a summary to the Office."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
+
+from flows.common import start_job, started_too_late
+from tasks.collect import read_source_task
+from tasks.dates import format_vn
+from tasks.deliver import send_reminders_task
+from tasks.errors import CchcError
+from tasks.normalize import normalize_task
+from tasks.reminders import due_reminders
+from tasks.verify import work_calendar
+
+
+@flow(
+    name="nhac-viec-cchc",
+    flow_run_name=lambda: f"nhac-viec-{flow_run.parameters.get('as_of') or 'hom-nay'}",
+    description="Nhắc các đơn vị còn nợ việc theo Kế hoạch tuyên truyền CCHC (chỉ ngày làm việc).",
+)
+def remind(
+    as_of: str | None = None, source: str | None = None, send: bool = False, force: bool = False
+) -> dict[str, Any] | State:
+    """Remind units of what they owe on ``as_of`` (default today). Skips non-working days and
+    runs that started too late. ``send``: e-mail for real (otherwise the outbox only)."""
+    try:
+        job = start_job(as_of, source)
+        day = format_vn(job.as_of)
+        cal = work_calendar(job.plan)
+        if not cal.is_working_day(job.as_of):
+            reason = cal.holiday_name(job.as_of) or "thứ Bảy/Chủ nhật"
+            return Completed(message=f"Ngày {day} là ngày nghỉ ({reason}): không nhắc việc.")
+        now = datetime.now(UTC)
+        limit = job.plan.reminders.max_start_delay_hours
+        if started_too_late(flow_run.scheduled_start_time, now, limit):
+            return Completed(
+                message=f"Lần chạy bắt đầu trễ quá {limit:g} giờ so với lịch (máy tắt?): "
+                f"không gửi nhắc việc cho ngày đã qua."
+            )
+        raw = read_source_task(job.settings)
+        records, _ = normalize_task(raw, job.plan, job.as_of)
+        owed = due_reminders(records, job.plan, job.as_of)
+        reminded, no_email = send_reminders_task(
+            owed, job.plan, job.settings, job.as_of, send, force
+        )
+    except CchcError as err:
+        return Failed(message=str(err))
+    table = [
+        {
+            "Đơn vị": r.name,
+            "Email": ", ".join(r.emails) or "(chưa có email - chưa nhắc được)",
+            "Nội dung nhắc": "; ".join(i.text for i in r.items),
+        }
+        for r in reminded + no_email
+    ]
+    create_table_artifact(
+        key="nhac-viec",
+        table=table or [{"Kết quả": f"Ngày {day} không có đơn vị nào cần nhắc"}],
+        description=f"Nhắc việc ngày {day}",
+    )
+    return {
+        "as_of": job.as_of.isoformat(),
+        "reminded": {r.code: [i.key for i in r.items] for r in reminded},
+        "no_email": [r.code for r in no_email],
+    }

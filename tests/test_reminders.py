@@ -1,0 +1,89 @@
+from datetime import date
+
+from flows.common import started_too_late
+from tasks.normalize import normalize
+from tasks.reminders import due_reminders, open_month
+from tests.builders import book, product
+
+
+def owed(plan, as_of, **tabs):
+    records, _ = normalize(book(**tabs), plan, as_of)
+    return {r.code: sorted(i.key for i in r.items) for r in due_reminders(records, plan, as_of)}
+
+
+DONE = [["VP", "01/04/2026"], ["QLXD", "01/04/2026"]]  # TTR has not concretised
+APRIL = [[u, "2026-04", "15/04/2026"] for u in ("VP", "QLXD", "TTR")]  # every April report in
+
+
+def test_concretization_five_and_one_working_days_before_the_deadline(plan):
+    # Deadline Fri 15/5. Working days after Fri 8/5: 11, 12, 13, 14, 15 -> 5 left.
+    tabs = {"concretizations": DONE, "unit_reports": APRIL}
+    assert "concretization:before-5" in owed(plan, date(2026, 5, 8), **tabs)["TTR"]
+    four_left = owed(plan, date(2026, 5, 7), **tabs).get("TTR", [])
+    assert not any(k.startswith("concretization") for k in four_left)  # 6 left: no e-mail
+    assert "concretization:before-1" in owed(plan, date(2026, 5, 14), **tabs)["TTR"]
+
+
+def test_concretization_weekly_while_overdue(plan):
+    week0 = owed(plan, date(2026, 5, 18), concretizations=DONE, unit_reports=APRIL)
+    week1 = owed(plan, date(2026, 5, 22), concretizations=DONE, unit_reports=APRIL)
+    assert "concretization:overdue-0" in week0["TTR"]
+    assert "concretization:overdue-1" in week1["TTR"]
+    assert "VP" not in week0 or not any(k.startswith("concretization") for k in week0["VP"])
+
+
+def test_quota_when_three_working_days_are_left(plan):
+    # May window ends Thu 14/5: after Mon 11/5 come 12, 13, 14 -> 3 working days left.
+    products = [
+        product("20/04/2026", "VP", title="a"),
+        product("21/04/2026", "QLXD", title="b"),
+        product("22/04/2026", "QLXD", title="c"),
+    ]
+    tabs = {"concretizations": DONE, "unit_reports": APRIL, "products": products}
+    early = owed(plan, date(2026, 5, 8), **tabs)
+    late = owed(plan, date(2026, 5, 11), **tabs)
+    assert not any("quota" in k for keys in early.values() for k in keys)
+    assert "quota:2026-05" in late["VP"]  # 1 of 4
+    assert "quota:2026-05" in late["TTR"]  # 0 of 2
+    assert "QLXD" not in late  # 2 of 2: nothing owed
+
+
+def test_unit_report_once_due(plan):
+    # April window ends Tue 14/4; 3 working days: 15, 16, 17 -> due Fri 17/4.
+    reports = [["VP", "T4/2026", "16/04/2026"]]
+    before = owed(plan, date(2026, 4, 16), unit_reports=reports)
+    on_due = owed(plan, date(2026, 4, 17), unit_reports=reports)
+    assert not any("report:" in k for keys in before.values() for k in keys)
+    assert "report:2026-04" in on_due["QLXD"] and "report:2026-04" in on_due["TTR"]
+    assert "report:2026-04" not in on_due.get("VP", [])
+
+
+def test_late_dossier_without_apology(plan):
+    dossiers = [
+        ["H1", "Cấp phép", "QLXD", "10/04/2026", "", "", ""],  # late, no apology
+        ["H2", "Cấp phép", "QLXD", "10/04/2026", "", "09/04/2026", "01/PXL"],  # apologised
+        ["H3", "Cấp phép", "VP", "30/04/2026", "", "", ""],  # not yet due on 20/4
+    ]
+    got = owed(plan, date(2026, 4, 20), dossiers=dossiers)
+    assert "dossier:H1" in got["QLXD"] and "dossier:H2" not in got["QLXD"]
+    assert not any(k.startswith("dossier") for k in got.get("VP", []))
+
+
+def test_inactive_unit_is_not_reminded(plan):
+    assert "CU" not in owed(plan, date(2026, 5, 11))
+
+
+def test_open_month():
+    assert open_month(date(2026, 5, 14), "nd09").key == "2026-05"
+    assert open_month(date(2026, 5, 15), "nd09").key == "2026-06"
+    assert open_month(date(2026, 12, 20), "nd09").key == "2027-01"
+    assert open_month(date(2026, 12, 20), "calendar").key == "2026-12"
+
+
+def test_staleness_guard():
+    from datetime import UTC, datetime, timedelta
+
+    scheduled = datetime(2026, 5, 11, 0, 30, tzinfo=UTC)
+    assert not started_too_late(scheduled, scheduled + timedelta(hours=5), 6)
+    assert started_too_late(scheduled, scheduled + timedelta(hours=7), 6)
+    assert not started_too_late(None, scheduled, 6)  # a manual run has no schedule

@@ -94,8 +94,7 @@ def save_snapshot(raw: RawBook, folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(raw.to_json(), ensure_ascii=False).encode("utf-8")
-        with gzip.open(path, "wb", mtime=0) as handle:
-            handle.write(payload)
+        path.write_bytes(gzip.compress(payload, mtime=0))
     except OSError as err:
         raise OutputError(
             f"Không ghi được ảnh chụp dữ liệu vào '{folder}': {err.strerror}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -106,5 +106,5 @@ class StatusDate:
     """A deadline outcome: on_time / late / missing / not_due, and the date that decided it."""
 
     status: str
-    date: date | None = None
-    due: date | None = None
+    date: dt.date | None = None
+    due: dt.date | None = None

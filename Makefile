@@ -23,6 +23,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
+up: $(STAMP)  ## start the Prefect server and a worker, deploy every schedule, print the UI address
+	bash deploy/up.sh
+
+down:  ## stop what `make up` started
+	bash deploy/down.sh
+
 lock:  ## refresh requirements.lock from pyproject.toml (names, versions and hashes only)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 

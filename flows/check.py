@@ -27,7 +27,7 @@ def check(source: str | None = None, as_of: str | None = None) -> dict[str, Any]
         structural = check_structure(raw)
         if structural:
             raise SheetStructureError(structural)
-        _, problems = normalize_task(raw, job.plan, job.as_of)
+        _, problems = normalize_task(raw, job.plan)
     except SheetStructureError as err:
         publish_problems(err.problems, "kiem-tra")
         return Failed(message=str(err), data={"problems": [p.to_json() for p in err.problems]})

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
 import typer
+
+# The office network has no route to Prefect's telemetry host: without this, every run with a
+# temporary server logs a "Failed to send telemetry" error.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(
     help="Theo dõi Kế hoạch thông tin, tuyên truyền CCHC 2026 - Sở Xây dựng tỉnh Đắk Lắk.",
@@ -72,7 +77,7 @@ def check_command(source: Source = None, as_of: AsOf = None) -> None:
     if state.is_failed() or state.is_crashed():
         typer.echo(f"LỖI: {state.message}", err=True)
         raise typer.Exit(2)
-    out = state.result()
+    out: dict[str, Any] = state.result()  # type: ignore[assignment]  # completed: a dict
     problems = out["problems"]
     for p in problems:
         typer.echo(

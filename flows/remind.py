@@ -45,7 +45,7 @@ def remind(
                 f"không gửi nhắc việc cho ngày đã qua."
             )
         raw = read_source_task(job.settings)
-        records, _ = normalize_task(raw, job.plan, job.as_of)
+        records, _ = normalize_task(raw, job.plan)
         owed = due_reminders(records, job.plan, job.as_of)
         reminded, no_email = send_reminders_task(
             owed, job.plan, job.settings, job.as_of, send, force

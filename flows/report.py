@@ -8,7 +8,6 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
-from tasks.document import DEFAULT_TEMPLATE
 
 from flows.common import resolve_period, start_job
 from tasks.artifacts import publish_report
@@ -20,14 +19,20 @@ from tasks.deliver import (
     send_mail_task,
     write_back_task,
 )
+from tasks.document import DEFAULT_TEMPLATE
 from tasks.errors import CchcError
 from tasks.normalize import normalize_task
 from tasks.verify import verify_task
 
 
 def _run_name() -> str:
-    period = flow_run.parameters.get("period") or "ky-vua-qua"
-    return f"bao-cao-{period}"
+    """``bao-cao-2026-05``: the period the run reports on, also when it was left to default."""
+    params = flow_run.parameters
+    try:
+        job = start_job(params.get("as_of"), params.get("source"))
+        return f"bao-cao-{resolve_period(params.get('period'), job, params.get('kind', 'month'))}"
+    except CchcError:  # the run itself will fail with the reason; the name just stays generic
+        return "bao-cao-cchc"
 
 
 @flow(
@@ -42,15 +47,17 @@ def report(
     send: bool = False,
     force: bool = False,
     snapshot: str | None = None,
+    kind: str = "month",
 ) -> dict[str, Any] | State:
-    """Report for ``period`` (default: the month that just closed) as of ``as_of`` (default today).
+    """Report for ``period`` as of ``as_of`` (default today). With no period: the latest closed
+    period of ``kind`` (``month``, ``half`` or ``year``), so a scheduled run needs no input.
 
     ``send``: e-mail through SMTP (without it, or with no SMTP server, the e-mail goes to the
     outbox). ``snapshot``: rebuild from a snapshot file instead of reading the source.
     """
     try:
         job = start_job(as_of, source)
-        the_period = resolve_period(period, job)
+        the_period = resolve_period(period, job, kind)
         folder = period_folder(job.settings.output_dir, the_period.key)
         if snapshot:
             raw = load_snapshot_task(Path(snapshot))
@@ -58,7 +65,7 @@ def report(
         else:
             raw = read_source_task(job.settings)
             snapshot_path = save_snapshot_task(raw, folder / "snapshots")
-        records, problems = normalize_task(raw, job.plan, job.as_of)
+        records, problems = normalize_task(raw, job.plan)
         findings = verify_task(records, job.plan, the_period, job.as_of, problems)
         compiled = compile_report_task(findings, job.plan, folder, DEFAULT_TEMPLATE)
         mail = compose_report_mail(

@@ -113,6 +113,6 @@ def load_snapshot(path: Path) -> RawBook:
         raise SourceError(f"Tệp ảnh chụp dữ liệu '{path}' bị hỏng hoặc sai định dạng.") from err
 
 
-read_source_task = task(read_source, name="Đọc bảng tính", cache_policy=NO_CACHE)
-load_snapshot_task = task(load_snapshot, name="Đọc ảnh chụp dữ liệu", cache_policy=NO_CACHE)
-save_snapshot_task = task(save_snapshot, name="Lưu ảnh chụp dữ liệu", cache_policy=NO_CACHE)
+read_source_task = task(name="Đọc bảng tính", cache_policy=NO_CACHE)(read_source)
+load_snapshot_task = task(name="Đọc ảnh chụp dữ liệu", cache_policy=NO_CACHE)(load_snapshot)
+save_snapshot_task = task(name="Lưu ảnh chụp dữ liệu", cache_policy=NO_CACHE)(save_snapshot)

@@ -332,4 +332,4 @@ def compile_report(findings: Findings, plan: Plan, folder: Path, template: Path)
     return CompiledReport(result, context, result_hash(result), result_path, document_path, name)
 
 
-compile_report_task = task(compile_report, name="Lập báo cáo", cache_policy=NO_CACHE)
+compile_report_task = task(name="Lập báo cáo", cache_policy=NO_CACHE)(compile_report)

@@ -202,7 +202,12 @@ def send_reminders(
         reminded.append(reminder)
     if reminded or no_email:
         summary = compose_reminder_summary(reminded, no_email, plan, as_of)
-        send_mail(summary, settings, send, force)
+        result = send_mail(summary, settings, send, force)
+        if send and result.status in ("sent", "outbox"):
+            # The Office now knows about the units it must contact itself: tell it once.
+            for reminder in no_email:
+                keys = [i.key for i in reminder.items]
+                record_reminded(settings.output_dir, reminder.code, keys, as_of)
     return reminded, no_email
 
 
@@ -217,6 +222,6 @@ def write_back(settings: Settings, rows: list[list[Any]]) -> bool:
     return True
 
 
-send_mail_task = task(send_mail, name="Gửi thư", cache_policy=NO_CACHE)
-write_back_task = task(write_back, name="Ghi tab Tổng hợp", cache_policy=NO_CACHE)
-send_reminders_task = task(send_reminders, name="Gửi nhắc việc", cache_policy=NO_CACHE)
+send_mail_task = task(name="Gửi thư", cache_policy=NO_CACHE)(send_mail)
+write_back_task = task(name="Ghi tab Tổng hợp", cache_policy=NO_CACHE)(write_back)
+send_reminders_task = task(name="Gửi nhắc việc", cache_policy=NO_CACHE)(send_reminders)

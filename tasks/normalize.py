@@ -205,9 +205,9 @@ def _link(value: Cell) -> str:
 class _Parser:
     """Parses the rows of one tab, turning each bad cell into a problem record."""
 
-    def __init__(self, located: _Located, as_of: date | None, problems: list[Problem]) -> None:
+    def __init__(self, located: _Located, read_on: date, problems: list[Problem]) -> None:
         self.located = located
-        self.as_of = as_of
+        self.read_on = read_on
         self.problems = problems
         self._headers = {c.key: c.header for c in located.spec.columns}
 
@@ -241,9 +241,9 @@ class _Parser:
                     raise CellError("Ô ngày bắt buộc đang để trống.")
                 return None
             day = parse_date(value)
-            if self.as_of is not None and day > self.as_of:
+            if day > self.read_on:
                 raise CellError(
-                    f"Ngày {format_vn(day)} sau ngày lập báo cáo {format_vn(self.as_of)}: "
+                    f"Ngày {format_vn(day)} sau ngày đọc dữ liệu {format_vn(self.read_on)}: "
                     "chưa thể xảy ra, kiểm tra lại năm, tháng."
                 )
             return day
@@ -251,17 +251,21 @@ class _Parser:
         return parse
 
 
-def normalize(raw: RawBook, plan: Plan, as_of: date | None = None) -> tuple[Records, list[Problem]]:
+def normalize(
+    raw: RawBook, plan: Plan, read_on: date | None = None
+) -> tuple[Records, list[Problem]]:
     """Validate every tab of ``raw`` against the contract and the plan.
 
     Returns the good rows as Records and one Problem per bad cell (its row left out).
-    Dates after ``as_of`` (if given) are problems. Raises SheetStructureError if a tab or a
-    required column is missing.
+    A date after the day the data was read (``read_on``, default: from ``raw.read_at``) cannot
+    have happened yet: it is a problem (a typo in the year or month).
+    Raises SheetStructureError if a tab or a required column is missing.
     """
-    located, structural = {}, []
+    located: dict[str, _Located] = {}
+    structural: list[Problem] = []
     for spec in INPUT_TABS:
-        found, problems = _locate(raw, spec)
-        structural += problems
+        found, tab_problems = _locate(raw, spec)
+        structural += tab_problems
         if found is not None:
             located[spec.key] = found
     if structural:
@@ -269,21 +273,22 @@ def normalize(raw: RawBook, plan: Plan, as_of: date | None = None) -> tuple[Reco
 
     problems: list[Problem] = []
     lookup = _Lookup(plan)
-    units = _units(_Parser(located[UNITS.key], as_of, problems), plan, lookup)
+    read_on = read_on or date.fromisoformat(raw.read_at[:10])
+    units = _units(_Parser(located[UNITS.key], read_on, problems), plan, lookup)
     records = Records(
         units=units,
-        products=_products(_Parser(located[PRODUCTS.key], as_of, problems), lookup),
+        products=_products(_Parser(located[PRODUCTS.key], read_on, problems), lookup),
         concretizations=_frame(
-            _Parser(located[CONCRETIZATIONS.key], as_of, problems),
+            _Parser(located[CONCRETIZATIONS.key], read_on, problems),
             CONCRETIZATIONS,
             {"unit": lookup.unit, "doc_number": _text, "link": _link, "note": _text},
         ),
         unit_reports=_frame(
-            _Parser(located[UNIT_REPORTS.key], as_of, problems),
+            _Parser(located[UNIT_REPORTS.key], read_on, problems),
             UNIT_REPORTS,
             {"unit": lookup.unit, "period": _period, "doc_number": _text, "link": _link},
         ),
-        dossiers=_dossiers(_Parser(located[DOSSIERS.key], as_of, problems), lookup),
+        dossiers=_dossiers(_Parser(located[DOSSIERS.key], read_on, problems), lookup),
         tab_titles={key: loc.tab.title for key, loc in located.items()},
     )
     return records, problems
@@ -321,8 +326,13 @@ def _period(value: Cell) -> str:
 def _units(parser: _Parser, plan: Plan, lookup: _Lookup) -> pd.DataFrame:
     # An optional cell that is wrong (quota, status, e-mail) is reported but the unit is kept,
     # with the default in its place: dropping a unit would turn all its products into problems.
-    rows, seen = [], {}
-    fields = {"code": _required_text, "name": _required_text, "contact": _text}
+    rows: list[dict[str, Any]] = []
+    seen: dict[Any, int] = {}
+    fields: dict[str, Callable[[Cell], Any]] = {
+        "code": _required_text,
+        "name": _required_text,
+        "contact": _text,
+    }
     for row, record, cells in parser.parse(fields):
         code_key = match_key(record["code"])
         if code_key in seen:
@@ -395,7 +405,8 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         "author": _text,
         "note": _text,
     }
-    rows, seen = [], {}
+    rows: list[dict[str, Any]] = []
+    seen: dict[Any, int] = {}
     for row, record, cells in parser.parse(fields):
         if record["channel"] in lookup.online and not record["link"]:
             name = lookup.plan.channel_name(record["channel"])
@@ -435,7 +446,8 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         "apology_date": parser.date(required=False),
         "apology_number": _text,
     }
-    rows, seen = [], {}
+    rows: list[dict[str, Any]] = []
+    seen: dict[Any, int] = {}
     for row, record, cells in parser.parse(fields):
         code_key = match_key(record["code"])
         if code_key in seen:
@@ -451,4 +463,4 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     return _to_frame(rows, ["row", *fields])
 
 
-normalize_task = task(normalize, name="Chuẩn hóa dữ liệu", cache_policy=NO_CACHE)
+normalize_task = task(name="Chuẩn hóa dữ liệu", cache_policy=NO_CACHE)(normalize)

@@ -8,6 +8,7 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from tasks.errors import PlanError
 from tasks.text import match_key
@@ -174,7 +175,7 @@ def load_plan(path: Path) -> Plan:
         raise PlanError(f"Tệp kế hoạch '{path}' không hợp lệ:\n" + "\n".join(lines)) from err
 
 
-def _vietnamese(error: dict) -> str:
+def _vietnamese(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return "thiếu khóa bắt buộc"

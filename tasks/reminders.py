@@ -15,7 +15,7 @@ from tasks.calendar import Period, WorkCalendar, report_window
 from tasks.dates import format_vn
 from tasks.models import Records
 from tasks.plan import Plan
-from tasks.verify import is_late, work_calendar
+from tasks.verify import is_late, known_on, work_calendar
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ def open_month(as_of: date, rule: str) -> Period:
 
 def due_reminders(records: Records, plan: Plan, as_of: date) -> list[UnitReminder]:
     """Active units with at least one item owed on ``as_of`` (a working day is assumed)."""
+    records = known_on(records, as_of)
     cal = work_calendar(plan)
     products_now = _products_in_open_month(records, plan, as_of)
     out = []

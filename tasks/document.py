@@ -1,0 +1,475 @@
+"""The report .docx: a Word template (docxtpl, Jinja inside Word) rendered with the report context.
+
+The only module that knows docxtpl, python-docx and matplotlib. ``render_report`` takes the
+context of ``tasks.compile.report_context``, adds what only a document needs (charts, name lists,
+table totals, the next period; see ``document_fields``) and renders the template with a strict,
+autoescaping Jinja environment:
+
+- ``autoescape=True``: without it a ``&`` or ``<`` in a title makes invalid XML that docxtpl's
+  recovering parser silently cuts off, truncating the document (docxtpl 0.20.2).
+- ``StrictUndefined``: a template field that does not exist fails with a ``TemplateError`` naming
+  it, instead of rendering as an empty string.
+
+Big tables (the annex: thousands of products) do not use a per-row ``{%tr for %}`` loop, which
+docxtpl renders through Jinja and then re-parses (5 000 rows: about 2.2 s against 1.2 s on a 2-core
+machine). A table row holding ``[[list.field]]`` markers is taken out before the Jinja
+render and, afterwards, repeated once per item of ``list`` by building the row XML as text and
+parsing it once (see docs/templates.md).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import jinja2
+
+from tasks.calendar import Period, parse_period
+from tasks.errors import CchcError, OutputError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "bao-cao.docx"
+
+CHART_DPI = 200
+CHART_WIDTH_MM = 160
+CHART_FONT = "DejaVu Sans"  # ships with matplotlib and covers Vietnamese (checked in the tests)
+_MET, _BELOW, _QUOTA = "#2e6da4", "#e08a2c", "#c0392b"
+
+_MARKER = re.compile(r"\[\[\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*\]\]")
+# Characters XML 1.0 forbids (control characters pasted from other programs); Word refuses them.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+class TemplateError(CchcError):
+    """The report template cannot be used (missing, not a .docx, unknown field, bad Jinja tag)."""
+
+
+# ------------------------------------------------------------------------------------- names
+
+
+def report_file_name(period_key: str) -> str:
+    """``2026-05`` -> ``Bao-cao-CCHC-thang-05-2026.docx``; ``2026-H1`` ->
+    ``Bao-cao-CCHC-6-thang-2026.docx``; ``2026`` -> ``Bao-cao-CCHC-nam-2026.docx``.
+
+    ASCII only (e-mail clients mangle non-ASCII attachment names), no path separators.
+    A malformed key raises ValueError (Vietnamese message, from ``parse_period``)."""
+    period = parse_period(period_key)
+    if period.kind == "month":
+        return f"Bao-cao-CCHC-thang-{period.month:02d}-{period.year}.docx"
+    if period.kind == "half":
+        return f"Bao-cao-CCHC-6-thang-{period.year}.docx"
+    return f"Bao-cao-CCHC-nam-{period.year}.docx"
+
+
+def next_period_label(period: Period) -> str:
+    """What the "tasks for next period" section is about: ``tháng 6/2026``,
+    ``6 tháng cuối năm 2026``, ``năm 2027``."""
+    if period.kind == "month":
+        year, month = (
+            (period.year + 1, 1) if period.month == 12 else (period.year, period.month + 1)
+        )
+        return f"tháng {month}/{year}"
+    if period.kind == "half":
+        return f"6 tháng cuối năm {period.year}"
+    return f"năm {period.year + 1}"
+
+
+# ----------------------------------------------------------------------------------- context
+
+
+def document_fields(context: dict[str, Any]) -> dict[str, Any]:
+    """The fields a template may use beyond ``report_context`` (charts excepted): name lists,
+    table totals and the next period. Pure; documented in docs/templates.md."""
+    from tasks.compile import STATUS_TEXT
+    from tasks.verify import LATE, MISSING, NOT_DUE
+
+    units = context["units"]
+
+    def names(field: str, status: str) -> str:
+        return "; ".join(u["name"] for u in units if u[field] == STATUS_TEXT[status])
+
+    period = parse_period(context["period"]["key"])
+    return {
+        "names": {
+            "below_quota": "; ".join(
+                f"{u['name']} ({u['products']}/{u['quota']})" for u in units if not u["quota_met"]
+            ),
+            "concretization_late": names("concretization", LATE),
+            "concretization_missing": names("concretization", MISSING),
+            "concretization_not_due": names("concretization", NOT_DUE),
+            "reports_late": names("unit_report", LATE),
+            "reports_missing": names("unit_report", MISSING),
+            "reports_not_due": names("unit_report", NOT_DUE),
+        },
+        "totals": {
+            "by_area": sum(r["count"] for r in context["by_area"]),
+            "by_channel": sum(r["count"] for r in context["by_channel"]),
+            "by_kind": sum(r["count"] for r in context["by_kind"]),
+            "unit_products": sum(u["products"] for u in units),
+            "unit_quota": sum(u["quota"] for u in units),
+        },
+        "next_period": {"label": next_period_label(period)},
+    }
+
+
+def _clean(value: Any) -> Any:
+    """A copy of ``value`` with XML-illegal control characters removed from every string."""
+    if isinstance(value, str):
+        return _ILLEGAL_XML.sub("", value) if _ILLEGAL_XML.search(value) else value
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------------------ charts
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+@contextmanager
+def _chart_context() -> Iterator[None]:
+    """Chart style, and a watch on matplotlib's "Glyph ... missing from font" warnings: a letter
+    the font lacks is drawn as a box, so it is logged (as an error would stop the report)."""
+    import matplotlib
+
+    with (
+        matplotlib.rc_context(
+            {
+                "font.family": CHART_FONT,
+                "font.size": 8,
+                "axes.spines.top": False,
+                "axes.spines.right": False,
+            }
+        ),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        if "missing from font" in str(warning.message):
+            logger.warning("Biểu đồ thiếu ký tự trong phông %s: %s", CHART_FONT, warning.message)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+
+
+def _figure(height_mm: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # The object API with an explicit Agg canvas: no pyplot global state, no GUI backend.
+    fig = Figure(figsize=(CHART_WIDTH_MM / 25.4, height_mm / 25.4), dpi=CHART_DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def chart_units(units: list[dict[str, Any]]) -> bytes:
+    """Bars: each unit's products; a red tick: its quota. PNG bytes."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
+    with _chart_context():
+        fig = _figure(80)
+        ax = fig.add_subplot()
+        xs = list(range(len(units)))
+        counts = [u["products"] for u in units]
+        quotas = [u["quota"] for u in units]
+        colors = [_MET if u["quota_met"] else _BELOW for u in units]
+        ax.bar(xs, counts, width=0.6, color=colors, zorder=2)
+        top = max([*counts, *quotas, 1])
+        for x, count, quota in zip(xs, counts, quotas, strict=True):
+            # the value goes above the bar or the quota tick, whichever is higher
+            ax.text(x, max(count, quota) + top * 0.02, str(count), ha="center", va="bottom",
+                    fontsize=7)  # fmt: skip
+        ax.hlines(
+            quotas, [x - 0.4 for x in xs], [x + 0.4 for x in xs], colors=_QUOTA, linewidth=2,
+            zorder=3,
+        )  # fmt: skip
+        rotate = len(units) > 12
+        ax.set_xticks(xs, [u["code"] for u in units], rotation=45 if rotate else 0,
+                      ha="right" if rotate else "center")  # fmt: skip
+        ax.set_xlim(-0.6, max(len(units), 1) - 0.4)
+        ax.set_ylim(0, top * 1.22)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=0)
+        ax.set_ylabel("Số tin, bài")
+        ax.set_xlabel("Phòng, đơn vị (mã)")
+        ax.legend(
+            handles=[
+                Patch(color=_MET, label="Đạt chỉ tiêu"),
+                Patch(color=_BELOW, label="Chưa đạt chỉ tiêu"),
+                Line2D([], [], color=_QUOTA, linewidth=2, label="Chỉ tiêu"),
+            ],
+            loc="upper right",
+            ncols=3,
+            frameon=False,
+            fontsize=7,
+        )
+        fig.tight_layout()
+        return _png(fig)
+
+
+def chart_months(by_month: list[dict[str, Any]]) -> bytes:
+    """Bars: products per month of a 6-month or annual period. PNG bytes."""
+    from matplotlib.ticker import MaxNLocator
+
+    with _chart_context():
+        fig = _figure(65)
+        ax = fig.add_subplot()
+        xs = list(range(len(by_month)))
+        counts = [m["count"] for m in by_month]
+        bars = ax.bar(xs, counts, width=0.6, color=_MET, zorder=2)
+        ax.bar_label(bars, padding=2, fontsize=7)
+        ax.set_xticks(xs, [str(int(m["period"].split("-")[1])) for m in by_month])
+        ax.set_ylim(0, max([*counts, 1]) * 1.2)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=0)
+        ax.set_ylabel("Số sản phẩm")
+        year = by_month[0]["period"].split("-")[0] if by_month else ""
+        ax.set_xlabel(f"Tháng (năm {year}, theo kỳ báo cáo)")
+        fig.tight_layout()
+        return _png(fig)
+
+
+# -------------------------------------------------------------------------------- fast rows
+
+
+@dataclass
+class _FastRows:
+    """A ``[[list.field]]`` marker row taken out of the template before the Jinja render."""
+
+    token: str  # unique text left in its place; found again after the render
+    list_name: str
+    parts: list[str]  # row XML split by _MARKER: literal, list, field, literal, ...
+
+
+def _qn(tag: str) -> str:
+    return f"{{{_W}}}{tag}"
+
+
+def _merge_marker_runs(tr: Any) -> None:
+    """Word splits typed text into several runs (spell-check, edits); put each paragraph holding a
+    marker into its first text element so that the markers are whole again."""
+    for p in tr.iter(_qn("p")):
+        texts = list(p.iter(_qn("t")))
+        full = "".join(t.text or "" for t in texts)
+        if "[[" not in full or len(texts) == 0:
+            continue
+        texts[0].text = full
+        texts[0].set(f"{{{_XML_NS}}}space", "preserve")
+        for t in texts[1:]:
+            t.getparent().remove(t)
+
+
+def _take_fast_rows(document: Any, context: dict[str, Any], name: str) -> list[_FastRows]:
+    from lxml import etree
+
+    found = []
+    for tr in list(document.element.body.iter(_qn("tr"))):
+        if "[[" not in "".join(t.text or "" for t in tr.iter(_qn("t"))):
+            continue
+        _merge_marker_runs(tr)
+        xml = etree.tostring(tr, encoding="unicode")
+        start = re.match(r"<w:tr\b[^>]*>", xml)
+        if start is None:  # pragma: no cover - lxml always writes the w: prefix of the body
+            raise TemplateError(f"Mẫu báo cáo '{name}': không đọc được bảng có thẻ [[...]].")
+        head = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", start.group(0))
+        xml = head + xml[start.end() :]
+        text = "".join(t.text or "" for t in tr.iter(_qn("t")))
+        leftover = _MARKER.sub("", text)
+        if "[[" in leftover or "]]" in leftover:
+            bad = leftover[leftover.find("[[") :][:40] if "[[" in leftover else leftover
+            raise TemplateError(
+                f"Mẫu báo cáo '{name}': thẻ '{bad.strip()}' sai cú pháp; viết dạng "
+                "[[danh_sach.truong]], ví dụ [[products.title]]."
+            )
+        markers = _MARKER.findall(text)
+        lists = sorted({m[0] for m in markers})
+        if len(lists) != 1:
+            raise TemplateError(
+                f"Mẫu báo cáo '{name}': một dòng bảng chỉ được lặp theo một danh sách, "
+                f"dòng này dùng {', '.join(lists)}."
+            )
+        items = context.get(lists[0])
+        if not isinstance(items, list):
+            raise TemplateError(
+                f"Mẫu báo cáo '{name}' dùng trường '[[{lists[0]}...]]': không có danh sách "
+                f"'{lists[0]}' trong dữ liệu báo cáo (xem docs/templates.md)."
+            )
+        if items:
+            for list_name, field in markers:
+                if field not in items[0]:
+                    raise TemplateError(
+                        f"Mẫu báo cáo '{name}' dùng trường '[[{list_name}.{field}]]' không có "
+                        f"trong dữ liệu báo cáo (xem docs/templates.md)."
+                    )
+        token = f"CCHC-ROWS-{uuid.uuid4().hex}"
+        texts = list(tr.iter(_qn("t")))
+        for t in texts:
+            t.text = ""
+        texts[0].text = token
+        found.append(_FastRows(token, lists[0], _MARKER.split(xml)))
+    return found
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    return escape(_ILLEGAL_XML.sub("", text))
+
+
+def _fill_fast_rows(document: Any, fast: list[_FastRows], context: dict[str, Any]) -> None:
+    """Replace each token row by one row per item, built as XML text and parsed once."""
+    from lxml import etree
+
+    if not fast:
+        return
+    body = document.element.body
+    wanted = {f.token: f for f in fast}
+    hits = [(t, wanted[t.text]) for t in body.iter(_qn("t")) if t.text in wanted]
+    declarations = " ".join(
+        f'xmlns:{prefix}="{uri}"' if prefix else f'xmlns="{uri}"'
+        for prefix, uri in body.nsmap.items()
+    )
+    for t, rows in hits:
+        tr = next(a for a in t.iterancestors(_qn("tr")))
+        literals, fields = rows.parts[0::3], rows.parts[2::3]
+        chunks = []
+        for item in context[rows.list_name]:
+            chunks.append(literals[0])
+            for field, literal in zip(fields, literals[1:], strict=True):
+                chunks.append(_cell_text(item.get(field)))
+                chunks.append(literal)
+        built = etree.fromstring(
+            f"<w:tbl {declarations}>{''.join(chunks)}</w:tbl>",
+            etree.XMLParser(huge_tree=True, remove_blank_text=False),
+        )
+        parent = tr.getparent()
+        index = parent.index(tr)
+        parent[index : index + 1] = list(built)
+
+
+# ------------------------------------------------------------------------------------ render
+
+
+def _open_template(template: Path) -> Any:
+    from docxtpl import DocxTemplate
+
+    if not template.is_file():
+        raise TemplateError(f"Không tìm thấy mẫu báo cáo '{template}'.")
+    tpl = DocxTemplate(template)
+    try:
+        tpl.init_docx()
+    except Exception as err:  # python-docx raises several types for a damaged or non-.docx file
+        raise TemplateError(
+            f"Mẫu báo cáo '{template.name}' không phải tệp Word .docx hợp lệ: {err}"
+        ) from err
+    return tpl
+
+
+def _undefined_field(err: jinja2.UndefinedError, tpl: Any) -> str:
+    """The field an UndefinedError is about: ``no_such_field`` or, for a missing attribute,
+    its dotted path as written in the template (``summary.no_such``) when it can be found."""
+    message = str(err.message or err)
+    match = re.search(r"'([^']+)' is undefined", message)
+    if match:
+        return match.group(1)
+    match = re.search(r"has no attribute '([^']+)'", message)
+    if not match:
+        return message
+    attribute = match.group(1)
+    try:
+        text = tpl.get_xml()
+    except Exception:  # pragma: no cover - only used to improve the message
+        return attribute
+    dotted = re.search(
+        rf"([A-Za-z_][\w.]*\.{re.escape(attribute)})\b", re.sub(r"<[^>]+>", "", text)
+    )
+    return dotted.group(1) if dotted else attribute
+
+
+def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
+    """Render ``template`` (a docxtpl .docx) with ``context`` (``tasks.compile.report_context``)
+    into ``out``; parent folders are created and the file is replaced atomically. Returns ``out``.
+
+    Raises TemplateError (a CchcError) when the template is missing, not a .docx, uses a field
+    the context lacks (the message names it) or has a malformed tag; OutputError when ``out``
+    cannot be written."""
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    template, out = Path(template), Path(out)
+    tpl = _open_template(template)
+    extra = document_fields(context)
+    clash = sorted((set(extra) | {"charts"}) & set(context))
+    if clash:  # a programming error: report_context grew a field with one of our names
+        raise RuntimeError(f"report_context already has {clash}; rename in tasks.document")
+    full = _clean({**context, **extra})
+    full["charts"] = {
+        "units": InlineImage(tpl, io.BytesIO(chart_units(full["units"])), width=Mm(CHART_WIDTH_MM)),
+        "months": (
+            InlineImage(tpl, io.BytesIO(chart_months(full["by_month"])), width=Mm(CHART_WIDTH_MM))
+            if full["by_month"]
+            else ""
+        ),
+    }
+    fast = _take_fast_rows(tpl.docx, full, template.name)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    try:
+        tpl.render(full, env, autoescape=True)
+    except jinja2.UndefinedError as err:
+        field = _undefined_field(err, tpl)
+        raise TemplateError(
+            f"Mẫu báo cáo '{template.name}' dùng trường '{field}' không có trong dữ liệu báo cáo. "
+            "Sửa mẫu trong Word (danh sách trường: docs/templates.md)."
+        ) from err
+    except jinja2.TemplateSyntaxError as err:
+        near = " ".join(s.strip() for s in getattr(err, "docx_context", []) if s.strip())
+        raise TemplateError(
+            f"Mẫu báo cáo '{template.name}' có thẻ Jinja sai cú pháp: {err.message}"
+            + (f" (gần đoạn: '{near[:200]}')" if near else "")
+        ) from err
+    except jinja2.TemplateError as err:
+        raise TemplateError(f"Mẫu báo cáo '{template.name}' không dùng được: {err}") from err
+    _fill_fast_rows(tpl.docx, fast, full)
+    _save(tpl, out)
+    return out
+
+
+def _save(tpl: Any, out: Path) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".docx", dir=out.parent)
+        os.close(handle)
+    except OSError as err:
+        raise OutputError(f"Không ghi được báo cáo vào '{out.parent}': {err.strerror}.") from err
+    temp = Path(temp_name)
+    try:
+        tpl.save(temp)
+        temp.replace(out)
+    except OSError as err:
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"Không ghi được '{out}': {err.strerror}.") from err

@@ -1,0 +1,863 @@
+"""Build ``templates/bao-cao.docx``, the report template (docxtpl: Jinja tags inside Word).
+
+SOURCE OF TRUTH: once the Office has edited ``templates/bao-cao.docx`` in Word, that file is the
+source of truth and this script is only a developer's tool to regenerate the template from
+scratch. It refuses to overwrite a template that differs from what it would build unless given
+``--force`` (which throws the Office's edits away).
+
+    .venv/bin/python templates/make_templates.py [--force]
+
+Deterministic: fixed document properties and zip timestamps, so rerunning writes the same bytes.
+The fields the template may use are listed in docs/templates.md; the layout follows Nghị định
+30/2020/NĐ-CP (A4, margins, Times New Roman, header block, signature block). Table rows that
+repeat use ``{%tr for %}``; the two annex tables use ``[[list.field]]`` marker rows that
+tasks/document.py fills after the Jinja render (fast for thousands of rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm, Pt, Twips
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
+
+OUT = Path(__file__).with_name("bao-cao.docx")
+FONT = "Times New Roman"
+FIXED_TIME = datetime(2026, 1, 1, 8, 0, 0)
+ZIP_TIME = (2026, 1, 1, 8, 0, 0)
+TEXT_WIDTH_MM = 165  # A4 210 mm - left 30 - right 15
+
+CENTER = WD_ALIGN_PARAGRAPH.CENTER
+LEFT = WD_ALIGN_PARAGRAPH.LEFT
+RIGHT = WD_ALIGN_PARAGRAPH.RIGHT
+
+# Paragraph styles of our own (all based on Normal, all Times New Roman).
+H1, H2, H3 = "CCHC Heading 1", "CCHC Heading 2", "CCHC Heading 3"
+CENTERED = "CCHC Centered"
+TABLE_TEXT, TABLE_HEAD = "CCHC Table Text", "CCHC Table Head"
+SMALL_TEXT, SMALL_HEAD = "CCHC Table Small", "CCHC Table Small Head"
+ANNEX_TEXT, ANNEX_HEAD = "CCHC Annex Text", "CCHC Annex Head"
+NOTE = "CCHC Note"
+
+
+# --------------------------------------------------------------------------------------- fonts
+
+
+def set_fonts(rpr: OxmlElement) -> None:
+    """Times New Roman for every script: ascii, hAnsi, eastAsia and cs; no theme fonts (a theme
+    attribute would win over the named font)."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.get_or_add_rFonts()
+    for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{attr}"), None)
+    for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{attr}"), FONT)
+
+
+def style_rpr(style) -> OxmlElement:
+    return style.element.get_or_add_rPr()
+
+
+def setup_styles(doc) -> None:
+    styles = doc.styles
+    # Document defaults: Times New Roman 14, Vietnamese, no spacing.
+    defaults = styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    set_fonts(rpr)
+    rpr.find(qn("w:sz")).set(qn("w:val"), "28")
+    rpr.find(qn("w:szCs")).set(qn("w:val"), "28")
+    lang = rpr.find(qn("w:lang"))
+    lang.set(qn("w:val"), "vi-VN")
+    lang.set(qn("w:eastAsia"), "en-US")
+    spacing = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing"))
+    spacing.set(qn("w:after"), "0")
+    spacing.set(qn("w:line"), "240")
+
+    normal = styles["Normal"]
+    set_fonts(style_rpr(normal))
+    normal.font.size = Pt(14)
+    fmt = normal.paragraph_format
+    fmt.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    fmt.first_line_indent = Mm(10)
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(6)
+    fmt.line_spacing = 1.0
+    fmt.widow_control = True
+
+    for name in ("Normal Table", "Table Grid", "Header", "Footer"):
+        set_fonts(style_rpr(styles[name]))
+    # Every other style that names a font (headings: theme fonts, "macro": Courier) gets Times
+    # New Roman too, so a style picked in Word later keeps the ND 30 font.
+    for style in styles:
+        rpr = style.element.rPr
+        if rpr is not None and rpr.find(qn("w:rFonts")) is not None:
+            set_fonts(rpr)
+    for name in ("Header", "Footer"):
+        styles[name].font.size = Pt(13)
+
+    def paragraph_style(
+        name,
+        *,
+        bold=False,
+        italic=False,
+        size=None,
+        align=None,
+        indent=None,
+        after=None,
+        before=None,
+        keep_next=False,
+        outline=None,
+    ):
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = normal
+        style.quick_style = True
+        set_fonts(style_rpr(style))
+        if bold:
+            style.font.bold = True
+        if italic:
+            style.font.italic = True
+        if size:
+            style.font.size = Pt(size)
+        pf = style.paragraph_format
+        if align is not None:
+            pf.alignment = align
+        if indent is not None:
+            pf.first_line_indent = Mm(indent)
+        if after is not None:
+            pf.space_after = Pt(after)
+        if before is not None:
+            pf.space_before = Pt(before)
+        if keep_next:
+            pf.keep_with_next = True
+        if outline is not None:
+            ppr = style.element.get_or_add_pPr()
+            ppr.get_or_add_outlineLvl().val = outline
+        return style
+
+    paragraph_style(H1, bold=True, keep_next=True, before=6, outline=0)
+    paragraph_style(H2, bold=True, keep_next=True, outline=1)
+    paragraph_style(H3, bold=True, italic=True, keep_next=True, outline=2)
+    paragraph_style(CENTERED, align=CENTER, indent=0, after=0)
+    paragraph_style(TABLE_TEXT, size=12, align=LEFT, indent=0, after=0)
+    paragraph_style(TABLE_HEAD, size=12, bold=True, align=CENTER, indent=0, after=0)
+    paragraph_style(SMALL_TEXT, size=11, align=LEFT, indent=0, after=0)
+    paragraph_style(SMALL_HEAD, size=11, bold=True, align=CENTER, indent=0, after=0)
+    paragraph_style(ANNEX_TEXT, size=10, align=LEFT, indent=0, after=0)
+    paragraph_style(ANNEX_HEAD, size=10, bold=True, align=CENTER, indent=0, after=0)
+    paragraph_style(NOTE, size=12, italic=True, indent=0, after=6)
+
+
+# ---------------------------------------------------------------------------------- paragraphs
+
+
+def para(
+    container,
+    text: str = "",
+    style: str | None = None,
+    *,
+    bold: bool | None = None,
+    italic: bool | None = None,
+    size: float | None = None,
+    align=None,
+    before: float | None = None,
+    after: float | None = None,
+    keep_next: bool = False,
+    page_break: bool = False,
+) -> Paragraph:
+    """A paragraph with one run of ``text`` (Jinja tags are plain text to python-docx)."""
+    if isinstance(container, _Cell) and len(container.paragraphs) == 1 and not container.text:
+        p = container.paragraphs[0]
+        if style:
+            p.style = style
+    else:
+        p = container.add_paragraph(style=style)
+    if text:
+        run = p.add_run(text)
+        run.bold, run.italic = bold, italic
+        if size:
+            run.font.size = Pt(size)
+    fmt = p.paragraph_format
+    if align is not None:
+        fmt.alignment = align
+    if before is not None:
+        fmt.space_before = Pt(before)
+    if after is not None:
+        fmt.space_after = Pt(after)
+    if keep_next:
+        fmt.keep_with_next = True
+    if page_break:
+        fmt.page_break_before = True
+    return p
+
+
+def rule(container, length_mm: float, box_mm: float) -> Paragraph:
+    """A short horizontal rule, centred: an empty paragraph with a top border, narrowed by its
+    indents (a border spans the paragraph between its indents). Its paragraph mark is 1 pt, so
+    the paragraph adds almost no height and the line sits just under the text above."""
+    p = para(container, style=CENTERED, before=3)
+    side = max((box_mm - length_mm) / 2, 0)
+    fmt = p.paragraph_format
+    fmt.left_indent = fmt.right_indent = Mm(side)
+    ppr = p._p.get_or_add_pPr()
+    border = parse_xml(
+        f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="6" w:space="1" w:color="000000"/>'
+        "</w:pBdr>"
+    )
+    # CT_PPr order: ... numPr, suppressLineNumbers, pBdr, shd, tabs, ..., spacing, ind, ..., jc,
+    # ..., rPr (paragraph mark), sectPr, pPrChange.
+    ppr.insert_element_before(
+        border, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+        "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+        "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+        "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+        "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+        "w:pPrChange",
+    )  # fmt: skip
+    mark = parse_xml(f'<w:rPr {nsdecls("w")}><w:sz w:val="2"/><w:szCs w:val="2"/></w:rPr>')
+    ppr.insert_element_before(mark, "w:sectPr", "w:pPrChange")
+    return p
+
+
+# -------------------------------------------------------------------------------------- tables
+
+
+@dataclass
+class C:
+    """One cell of a table row being built: its text, how many grid columns it spans, and its
+    paragraph style / alignment (None: the row's default)."""
+
+    text: str = ""
+    span: int = 1
+    align: object = None
+    bold: bool | None = None
+
+
+def _tbl_pr_child(tbl, xml: str, *successors: str) -> None:
+    tbl_pr = tbl._tbl.tblPr
+    old = tbl_pr.find(qn(xml.split()[0].lstrip("<")))
+    if old is not None:
+        tbl_pr.remove(old)
+    tbl_pr.insert_element_before(parse_xml(xml), *successors)
+
+
+def make_table(container, widths_mm: list[float], *, borders: bool, style: str = "Table Grid"):
+    """A fixed-layout table of the given column widths (python-docx add_table, then XML the
+    library has no API for: width, indent, layout)."""
+    doc_or_cell = container
+    table = doc_or_cell.add_table(rows=0, cols=len(widths_mm))
+    table.style = style if borders else "Normal Table"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    total = int(sum(widths_mm) * 56.7)
+    ns = nsdecls("w")
+    _tbl_pr_child(
+        table,
+        f'<w:tblW {ns} w:w="{total}" w:type="dxa"/>',
+        "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd", "w:tblLayout",
+        "w:tblCellMar", "w:tblLook",
+    )  # fmt: skip
+    if not borders:
+        nil = "".join(
+            f'<w:{side} w:val="nil"/>'
+            for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+        )
+        _tbl_pr_child(
+            table,
+            f"<w:tblBorders {ns}>{nil}</w:tblBorders>",
+            "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+        )  # fmt: skip
+    else:  # narrower cell margins than Word's 1.9 mm: dates and codes fit on one line
+        _tbl_pr_child(
+            table,
+            f'<w:tblCellMar {ns}><w:left w:w="68" w:type="dxa"/><w:right w:w="68" w:type="dxa"/>'
+            "</w:tblCellMar>",
+            "w:tblLook",
+        )
+    grid = table._tbl.tblGrid
+    for col, width in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=True):
+        col.set(qn("w:w"), str(int(width * 56.7)))
+    table._widths = widths_mm  # remembered for add_row
+    return table
+
+
+def add_row(table, cells: list[C], style: str, *, header: bool = False, align=None):
+    """Append a row; a cell spanning several columns is merged. ``header``: repeat on each page."""
+    widths = table._widths
+    row = table.add_row()
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+    if header:
+        tr_pr.append(OxmlElement("w:tblHeader"))
+    col = 0
+    for spec in cells:
+        cell = row.cells[col]
+        if spec.span > 1:
+            cell = cell.merge(row.cells[col + spec.span - 1])
+        cell.width = Mm(sum(widths[col : col + spec.span]))
+        para(cell, spec.text, style, bold=spec.bold, align=spec.align or align)
+        col += spec.span
+    if col != len(widths):
+        raise ValueError(f"row covers {col} of {len(widths)} columns: {cells}")
+    return row
+
+
+def data_table(
+    doc,
+    widths: list[float],
+    header: list[str],
+    loop: str,
+    cells: list[C],
+    totals: list[C] | None = None,
+    *,
+    text: str = TABLE_TEXT,
+    head: str = TABLE_HEAD,
+):
+    """Header row, a ``{%tr for %}`` loop over ``cells``, and an optional bold totals row."""
+    table = make_table(doc, widths, borders=True)
+    add_row(table, [C(h) for h in header], head, header=True)
+    add_row(table, [C(f"{{%tr for {loop} %}}"), *[C() for _ in widths[1:]]], text)
+    add_row(table, cells, text)
+    add_row(table, [C("{%tr endfor %}"), *[C() for _ in widths[1:]]], text)
+    if totals:
+        add_row(table, [C(c.text, c.span, c.align, True) for c in totals], text)
+    return table
+
+
+def marker_table(doc, widths: list[float], header: list[str], markers: list[C]):
+    """Header row + one ``[[list.field]]`` marker row that tasks/document.py repeats per item."""
+    table = make_table(doc, widths, borders=True)
+    add_row(table, [C(h) for h in header], ANNEX_HEAD, header=True)
+    add_row(table, markers, ANNEX_TEXT)
+    return table
+
+
+# ---------------------------------------------------------------------------------------- page
+
+
+def setup_page(doc) -> None:
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    # 15 mm is 850.4 twips: 850 would read back as 14.99 mm, outside ND 30's 15-20 mm.
+    section.left_margin, section.right_margin = Mm(30), Twips(851)
+    section.header_distance, section.footer_distance = Mm(10), Mm(10)
+    section.gutter = Mm(0)
+    # Page numbers from page 2: a different first-page header (left empty), and the default
+    # header carries a centred PAGE field (python-docx has no API for fields: raw XML).
+    section.different_first_page_header_footer = True
+    section.first_page_header.is_linked_to_previous = False
+    first = section.first_page_header.paragraphs[0]
+    first.style = "Header"
+    header = section.header.paragraphs[0]
+    header.style = "Header"
+    header.alignment = CENTER
+    header._p.append(
+        parse_xml(
+            f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:rPr>'
+            f'<w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}" w:eastAsia="{FONT}" w:cs="{FONT}"/>'
+            '<w:sz w:val="26"/><w:szCs w:val="26"/></w:rPr><w:t>2</w:t></w:r></w:fldSimple>'
+        )
+    )
+
+
+def header_block(doc) -> None:
+    """Quốc hiệu, tiêu ngữ, agency, number and date (ND 30/2020, Phụ lục I): a borderless table."""
+    left_w, right_w = 62.0, 103.0
+    table = make_table(doc, [left_w, right_w], borders=False)
+    inner_left, inner_right = left_w - 3.8, right_w - 3.8  # default cell margins 1.9 mm
+    row = table.add_row()
+    row.cells[0].width, row.cells[1].width = Mm(left_w), Mm(right_w)
+    left, right = row.cells
+    para(left, "{{ agency.parent }}", CENTERED, size=13)
+    para(left, "{{ agency.name }}", CENTERED, bold=True, size=13)
+    rule(left, 18, inner_left)
+    para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", CENTERED, bold=True, size=12)
+    para(right, "Độc lập - Tự do - Hạnh phúc", CENTERED, bold=True, size=13)
+    rule(right, 56, inner_right)
+    row = table.add_row()
+    row.cells[0].width, row.cells[1].width = Mm(left_w), Mm(right_w)
+    left, right = row.cells
+    para(left, "Số:      /{{ agency.report_symbol }}", CENTERED, size=13, before=6)
+    para(right, "{{ date_line }}", CENTERED, italic=True, size=14, before=6)
+
+
+def title_block(doc) -> None:
+    para(doc, "BÁO CÁO", CENTERED, bold=True, before=18)
+    para(
+        doc,
+        "Kết quả thực hiện công tác {{ plan.theme }}\n"
+        "{{ period.label }} (từ ngày {{ window.start }} đến ngày {{ window.end }})",
+        CENTERED,
+        bold=True,
+    )
+    rule(doc, 40, TEXT_WIDTH_MM)
+    para(doc, "", CENTERED, after=6)
+
+
+# ---------------------------------------------------------------------------------------- body
+
+
+def section_results(doc) -> None:
+    para(
+        doc,
+        "Thực hiện Kế hoạch số {{ plan.number }} của Sở Xây dựng về {{ plan.theme }} năm "
+        "{{ plan.year }}, Sở Xây dựng báo cáo kết quả thực hiện {{ period.label }} (số liệu "
+        "từ ngày {{ window.start }} đến ngày {{ window.end }}, tổng hợp đến ngày {{ as_of }}) "
+        "như sau:",
+    )
+    para(doc, "I. KẾT QUẢ THỰC HIỆN", H1)
+
+    # 1. Concretisation
+    para(doc, "1. Cụ thể hóa nội dung tuyên truyền", H2)
+    para(
+        doc,
+        "Theo Kế hoạch, các phòng, đơn vị hoàn thành cụ thể hóa nội dung tuyên truyền chậm nhất "
+        "ngày {{ summary.concretization_deadline }}. Đến ngày {{ as_of }}, có "
+        "{{ summary.concretization_on_time }}/{{ summary.units }} đơn vị hoàn thành đúng hạn"
+        "{% if summary.concretization_late %}; {{ summary.concretization_late }} đơn vị hoàn "
+        "thành sau hạn ({{ names.concretization_late }}){% endif %}"
+        "{% if summary.concretization_missing %}; {{ summary.concretization_missing }} đơn vị "
+        "chưa thực hiện ({{ names.concretization_missing }}){% endif %}"
+        "{% if names.concretization_not_due %}; các đơn vị còn lại chưa đến hạn "
+        "({{ names.concretization_not_due }}){% endif %}.",
+    )
+
+    # 2. Products
+    para(doc, "2. Sản phẩm tuyên truyền", H2)
+    para(
+        doc,
+        "Trong kỳ, các phòng, đơn vị thực hiện {{ summary.products }} sản phẩm tuyên truyền về "
+        "cải cách hành chính; {{ summary.quota_met }}/{{ summary.units }} đơn vị đạt chỉ tiêu "
+        "tin, bài{% if names.below_quota %} (chưa đạt: {{ names.below_quota }}){% endif %}. "
+        "Kết quả cụ thể như sau:",
+    )
+    para(doc, "a) Theo nội dung tuyên truyền", H3)
+    data_table(
+        doc,
+        [15, 120, 30],
+        ["STT", "Nội dung tuyên truyền", "Số sản phẩm"],
+        "r in by_area",
+        [C("{{ r.stt }}", align=CENTER), C("{{ r.name }}"), C("{{ r.count }}", align=CENTER)],
+        [C("Tổng cộng", 2, CENTER), C("{{ totals.by_area }}", align=CENTER)],
+    )
+    para(doc, "", TABLE_TEXT)
+    para(doc, "b) Theo hình thức tuyên truyền", H3)
+    data_table(
+        doc,
+        [15, 120, 30],
+        ["STT", "Hình thức tuyên truyền", "Số sản phẩm"],
+        "r in by_channel",
+        [C("{{ r.stt }}", align=CENTER), C("{{ r.name }}"), C("{{ r.count }}", align=CENTER)],
+        [C("Tổng cộng", 2, CENTER), C("{{ totals.by_channel }}", align=CENTER)],
+    )
+    para(doc, "", TABLE_TEXT)
+    para(doc, "c) Theo loại sản phẩm", H3)
+    data_table(
+        doc,
+        [15, 120, 30],
+        ["STT", "Loại sản phẩm", "Số sản phẩm"],
+        "r in by_kind",
+        [C("{{ r.stt }}", align=CENTER), C("{{ r.name }}"), C("{{ r.count }}", align=CENTER)],
+        [C("Tổng cộng", 2, CENTER), C("{{ totals.by_kind }}", align=CENTER)],
+    )
+    para(doc, "", TABLE_TEXT)
+    para(doc, "d) Theo đơn vị, so với chỉ tiêu", H3)
+    data_table(
+        doc,
+        [13, 82, 24, 22, 24],
+        ["STT", "Phòng, đơn vị", "Số tin, bài", "Chỉ tiêu", "Kết quả"],
+        "u in units",
+        [
+            C("{{ u.stt }}", align=CENTER),
+            C("{{ u.name }}"),
+            C("{{ u.products }}", align=CENTER),
+            C("{{ u.quota }}", align=CENTER),
+            C("{{ u.quota_text }}", align=CENTER),
+        ],
+        [
+            C("Tổng cộng", 2, CENTER),
+            C("{{ totals.unit_products }}", align=CENTER),
+            C("{{ totals.unit_quota }}", align=CENTER),
+            C("{{ summary.quota_met }}/{{ summary.units }} đạt", align=CENTER),
+        ],
+    )
+    para(
+        doc,
+        "Chỉ tiêu của {{ period.label }}: số tin, bài tối thiểu mỗi tháng của đơn vị nhân với số "
+        "tháng của kỳ báo cáo.",
+        NOTE,
+        before=3,
+    )
+    para(doc, "{{ charts.units }}", CENTERED, before=6, keep_next=True)
+    para(
+        doc,
+        "Biểu đồ 1. Số tin, bài của các phòng, đơn vị so với chỉ tiêu {{ period.label }}",
+        CENTERED,
+        italic=True,
+        size=12,
+        after=6,
+    )
+    para(doc, "{%p if charts.months %}", CENTERED)
+    para(doc, "{{ charts.months }}", CENTERED, before=6, keep_next=True)
+    para(
+        doc,
+        "Biểu đồ 2. Số sản phẩm tuyên truyền theo tháng, {{ period.label }}",
+        CENTERED,
+        italic=True,
+        size=12,
+        after=6,
+    )
+    para(doc, "{%p endif %}", CENTERED)
+
+    # 3. Website quota
+    para(doc, "3. Chỉ tiêu tin, bài trên Trang thông tin điện tử của Sở", H2)
+    para(doc, "{%p if period.kind == 'month' %}")
+    para(
+        doc,
+        "Kế hoạch yêu cầu Trang thông tin điện tử của Sở đăng tải tối thiểu "
+        "{{ '%02d'|format(website.required) }} tin, bài về cải cách hành chính mỗi tháng. "
+        "Trong kỳ, Trang thông tin điện tử đã đăng tải {{ website.count }} tin, bài về cải cách "
+        "hành chính: {{ website.met_text|lower }} chỉ tiêu.",
+    )
+    para(doc, "{%p else %}")
+    para(
+        doc,
+        "Kế hoạch yêu cầu Trang thông tin điện tử của Sở đăng tải tối thiểu 01 tin, bài về cải "
+        "cách hành chính mỗi tháng; kết quả từng tháng như sau "
+        "({{ website.met_text|lower }} chỉ tiêu của kỳ):",
+    )
+    data_table(
+        doc,
+        [13, 35, 50, 22, 22, 23],
+        ["STT", "Tháng", "Thời gian", "Số tin, bài", "Chỉ tiêu", "Kết quả"],
+        "m in website.months",
+        [
+            C("{{ loop.index }}", align=CENTER),
+            C("{{ m.label }}"),
+            C("{{ m.start }} - {{ m.end }}", align=CENTER),
+            C("{{ m.count }}", align=CENTER),
+            C("{{ m.required }}", align=CENTER),
+            C("{{ m.met_text }}", align=CENTER),
+        ],
+        [
+            C("Tổng cộng", 3, CENTER),
+            C("{{ website.count }}", align=CENTER),
+            C("{{ website.required }}", align=CENTER),
+            C("{{ website.met_text }}", align=CENTER),
+        ],
+    )
+    para(doc, "", TABLE_TEXT)
+    para(doc, "{%p endif %}")
+
+    # 4. Unit reports
+    para(doc, "4. Báo cáo định kỳ của các phòng, đơn vị", H2)
+    para(
+        doc,
+        "Hạn gửi báo cáo {{ period.label }} của các phòng, đơn vị là ngày "
+        "{{ summary.unit_report_due }}. Văn phòng Sở đã nhận "
+        "{{ summary.reports_on_time + summary.reports_late }}/{{ summary.units }} báo cáo "
+        "({{ summary.reports_on_time }} đúng hạn"
+        "{% if summary.reports_late %}, {{ summary.reports_late }} trễ hạn: "
+        "{{ names.reports_late }}{% endif %})"
+        "{% if summary.reports_missing %}; {{ summary.reports_missing }} đơn vị chưa gửi: "
+        "{{ names.reports_missing }}{% endif %}"
+        "{% if names.reports_not_due %}; chưa đến hạn: {{ names.reports_not_due }}{% endif %}. "
+        "Tình hình cụ thể hóa nội dung và gửi báo cáo của từng đơn vị:",
+    )
+    data_table(
+        doc,
+        [12, 55, 25, 24, 25, 24],
+        ["STT", "Phòng, đơn vị", "Cụ thể hóa", "Ngày hoàn thành", "Báo cáo kỳ", "Ngày gửi"],
+        "u in units",
+        [
+            C("{{ u.stt }}", align=CENTER),
+            C("{{ u.name }}"),
+            C("{{ u.concretization }}", align=CENTER),
+            C("{{ u.concretization_date }}", align=CENTER),
+            C("{{ u.unit_report }}", align=CENTER),
+            C("{{ u.unit_report_date }}", align=CENTER),
+        ],
+        [
+            C("Tổng cộng: {{ summary.units }} đơn vị", 2, CENTER),
+            C("{{ summary.concretization_on_time }} đúng hạn", 2, CENTER),
+            C("{{ summary.reports_on_time }} đúng hạn", 2, CENTER),
+        ],
+    )
+    para(doc, "", TABLE_TEXT)
+
+    # 5. Late dossiers and apologies
+    para(doc, "5. Hồ sơ giải quyết trễ hẹn và việc xin lỗi người dân, tổ chức", H2)
+    para(doc, "{%p if late_dossiers %}")
+    para(
+        doc,
+        "Trong kỳ có {{ summary.late_dossiers }} hồ sơ thủ tục hành chính giải quyết trễ hẹn; "
+        "{{ summary.apologies_on_time }}/{{ summary.late_dossiers }} hồ sơ có phiếu xin lỗi và "
+        "hẹn lại ngày trả kết quả đúng quy định (chậm nhất vào ngày hẹn trả). Chi tiết:",
+    )
+    data_table(
+        doc,
+        [11, 29, 37, 27, 21, 40],
+        ["STT", "Mã hồ sơ", "Thủ tục hành chính", "Đơn vị", "Hẹn trả\nNgày trả",
+         "Phiếu xin lỗi, hẹn lại"],
+        "d in late_dossiers",
+        [
+            C("{{ d.stt }}", align=CENTER),
+            C("{{ d.code }}"),
+            C("{{ d.procedure }}"),
+            C("{{ d.unit }}"),
+            C("{{ d.due }}\n{{ d.returned }}", align=CENTER),
+            C(
+                "{{ d.apology }}{% if d.apology_number %}: số {{ d.apology_number }}{% endif %}"
+                "{% if d.apology_date %}, ngày {{ d.apology_date }}{% endif %}"
+            ),
+        ],
+        [
+            C(
+                "Tổng cộng: {{ summary.late_dossiers }} hồ sơ trễ hẹn, "
+                "{{ summary.apologies_on_time }} hồ sơ xin lỗi đúng hạn",
+                6,
+                CENTER,
+            )
+        ],
+        text=SMALL_TEXT,
+        head=SMALL_HEAD,
+    )  # fmt: skip
+    para(doc, "", TABLE_TEXT)
+    para(doc, "{%p else %}")
+    para(doc, "Trong kỳ, không có hồ sơ thủ tục hành chính giải quyết trễ hẹn.")
+    para(doc, "{%p endif %}")
+
+
+def section_shortcomings(doc) -> None:
+    para(doc, "II. TỒN TẠI, HẠN CHẾ", H1)
+    para(doc, "{%p if shortcomings %}")
+    para(doc, "{%p for item in shortcomings %}")
+    para(doc, "- {{ item }}")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p else %}")
+    para(doc, "Trong kỳ, chưa phát hiện tồn tại, hạn chế trong việc thực hiện Kế hoạch.")
+    para(doc, "{%p endif %}")
+    para(
+        doc,
+        "{%p if summary.problems %}",
+    )
+    para(
+        doc,
+        "Văn phòng Sở đề nghị các phòng, đơn vị rà soát, sửa {{ summary.problems }} dòng dữ liệu "
+        "nhập sai trong bảng tính chung (danh sách tại Phụ lục II) để số liệu kỳ sau đầy đủ, "
+        "chính xác.",
+    )
+    para(doc, "{%p endif %}")
+
+
+NEXT_TASKS = [
+    "1. Văn phòng Sở tiếp tục theo dõi, đôn đốc các phòng, đơn vị chưa đạt chỉ tiêu tin, bài, "
+    "chưa hoàn thành cụ thể hóa nội dung tuyên truyền hoặc chưa gửi báo cáo đúng hạn; tổng hợp, "
+    "báo cáo Lãnh đạo Sở kết quả thực hiện hằng tháng.",
+    "2. Duy trì đăng tải tối thiểu 01 tin, bài về cải cách hành chính mỗi tháng trên Trang thông "
+    "tin điện tử của Sở; đa dạng hóa hình thức tuyên truyền qua Zalo OA, Fanpage, infographic, "
+    "video ngắn, bảo đảm nội dung ngắn gọn, dễ hiểu, dễ tiếp cận.",
+    "3. Cập nhật kịp thời, niêm yết công khai đầy đủ các thủ tục hành chính mới ban hành, sửa "
+    "đổi, bổ sung, thay thế thuộc thẩm quyền giải quyết của Sở tại Bộ phận Một cửa và trên Trang "
+    "thông tin điện tử; duy trì, cập nhật mã QR tra cứu thủ tục hành chính và dịch vụ công trực "
+    "tuyến tại nơi tiếp nhận hồ sơ.",
+    "4. Các phòng, đơn vị chủ động tuyên truyền theo nội dung đã cụ thể hóa, bảo đảm nguyên tắc "
+    "“06 rõ” (rõ người, rõ việc, rõ thời gian, rõ trách nhiệm, rõ sản phẩm, rõ thẩm quyền); nhập "
+    "đầy đủ, chính xác kết quả vào bảng tính chung chậm nhất ngày 14 hằng tháng.",
+    "5. Thực hiện nghiêm việc xin lỗi bằng văn bản (phiếu xin lỗi và hẹn lại ngày trả kết quả) "
+    "đối với hồ sơ giải quyết trễ hẹn; phấn đấu không để phát sinh hồ sơ trễ hẹn.",
+]
+
+
+def section_next(doc) -> None:
+    para(doc, "III. NHIỆM VỤ TRỌNG TÂM {{ next_period.label|upper }}", H1)
+    for text in NEXT_TASKS:
+        para(doc, text)
+    para(doc, "{%p if period.kind == 'half' %}")
+    para(
+        doc,
+        "6. Sơ kết, đánh giá việc thực hiện Kế hoạch 6 tháng đầu năm; điều chỉnh nội dung, hình "
+        "thức tuyên truyền 6 tháng cuối năm cho phù hợp.",
+    )
+    para(doc, "{%p elif period.kind == 'year' %}")
+    para(
+        doc,
+        "6. Tổng kết, đánh giá việc thực hiện Kế hoạch năm {{ plan.year }}; tham mưu xây dựng Kế "
+        "hoạch thông tin, tuyên truyền cải cách hành chính năm {{ plan.year + 1 }}.",
+    )
+    para(doc, "{%p endif %}")
+    para(
+        doc,
+        "Trên đây là báo cáo kết quả thực hiện công tác {{ plan.theme }} {{ period.label }} của "
+        "Sở Xây dựng./.",
+    )
+
+
+def signature_block(doc) -> None:
+    """Nơi nhận (left) and the signer (right), a borderless table (ND 30/2020)."""
+    table = make_table(doc, [80, 85], borders=False)
+    row = table.add_row()
+    row.cells[0].width, row.cells[1].width = Mm(80), Mm(85)
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+    left, right = row.cells
+    para(left, "Nơi nhận:", TABLE_TEXT, bold=True, italic=True, size=12, before=6)
+    para(left, "{%p for item in noi_nhan %}", TABLE_TEXT)
+    para(left, "- {{ item }}", TABLE_TEXT, size=11)
+    para(left, "{%p endfor %}", TABLE_TEXT)
+    para(right, "{%p if signer.authority %}", CENTERED)
+    para(right, "{{ signer.authority }}", CENTERED, bold=True, before=6)
+    para(right, "{%p endif %}", CENTERED)
+    para(right, "{{ signer.title }}", CENTERED, bold=True)
+    for _ in range(4):
+        para(right, "", CENTERED)
+    para(right, "{{ signer.name }}", CENTERED, bold=True)
+
+
+def annex(doc) -> None:
+    para(doc, "PHỤ LỤC I", CENTERED, bold=True, page_break=True)
+    para(
+        doc, "DANH SÁCH SẢN PHẨM TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH {{ period.label|upper }}",
+        CENTERED, bold=True,
+    )  # fmt: skip
+    para(
+        doc,
+        "(Kèm theo Báo cáo số      /{{ agency.report_symbol }} của Sở Xây dựng; từ ngày "
+        "{{ window.start }} đến ngày {{ window.end }})",
+        CENTERED,
+        italic=True,
+        after=12,
+    )
+    para(doc, "{%p if products %}", CENTERED)
+    marker_table(
+        doc,
+        [10, 19, 15, 12, 21, 20, 38, 30],
+        ["STT", "Ngày", "Đơn vị", "Nội dung", "Hình thức", "Loại", "Tiêu đề", "Đường dẫn"],
+        [
+            C("[[products.stt]]", align=CENTER),
+            C("[[products.date]]", align=CENTER),
+            C("[[products.unit]]"),
+            C("[[products.area]]", align=CENTER),
+            C("[[products.channel]]"),
+            C("[[products.kind]]"),
+            C("[[products.title]]"),
+            C("[[products.link]]"),
+        ],
+    )
+    para(
+        doc,
+        "Cột “Nội dung”: số thứ tự nội dung tuyên truyền tại mục I.2.a; cột “Đơn vị”: mã đơn vị.",
+        NOTE,
+        before=3,
+    )
+    para(doc, "{%p else %}", CENTERED)
+    para(doc, "Trong kỳ, chưa có sản phẩm tuyên truyền nào được ghi nhận.")
+    para(doc, "{%p endif %}", CENTERED)
+
+    para(doc, "PHỤ LỤC II", CENTERED, bold=True, before=12)
+    para(doc, "DANH SÁCH DỮ LIỆU NHẬP SAI CẦN SỬA TRONG BẢNG TÍNH CHUNG", CENTERED, bold=True)
+    para(
+        doc,
+        "(Các dòng này chưa được tính vào số liệu của báo cáo)",
+        CENTERED,
+        italic=True,
+        after=12,
+    )
+    para(doc, "{%p if problems %}", CENTERED)
+    marker_table(
+        doc,
+        [10, 22, 12, 22, 34, 65],
+        ["STT", "Tab", "Dòng", "Cột", "Giá trị", "Nội dung lỗi"],
+        [
+            C("[[problems.stt]]", align=CENTER),
+            C("[[problems.tab]]"),
+            C("[[problems.row]]", align=CENTER),
+            C("[[problems.column]]"),
+            C("[[problems.value]]"),
+            C("[[problems.message]]"),
+        ],
+    )
+    para(doc, "{%p else %}", CENTERED)
+    para(doc, "Không có dữ liệu nhập sai.")
+    para(doc, "{%p endif %}", CENTERED)
+
+
+# ---------------------------------------------------------------------------------------- main
+
+
+def build() -> bytes:
+    doc = Document()
+    setup_styles(doc)
+    setup_page(doc)
+    header_block(doc)
+    title_block(doc)
+    section_results(doc)
+    section_shortcomings(doc)
+    section_next(doc)
+    signature_block(doc)
+    annex(doc)
+
+    props = doc.core_properties
+    props.title = "Báo cáo kết quả thông tin, tuyên truyền cải cách hành chính {{ period.label }}"
+    props.subject = "{{ plan.title }}"
+    props.author = props.last_modified_by = "Văn phòng Sở Xây dựng tỉnh Đắk Lắk"
+    props.keywords = "CCHC; báo cáo; Sở Xây dựng Đắk Lắk"
+    props.comments = "Mẫu báo cáo (docxtpl). Danh sách trường: docs/templates.md"
+    props.created = props.modified = FIXED_TIME
+    props.last_printed = FIXED_TIME
+    props.revision = 1
+
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return _stable_zip(buffer.getvalue())
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """Rewrite the package with fixed member timestamps (python-docx stamps the current time)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            dst.writestr(member, src.read(info.filename))
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="overwrite an edited template")
+    parser.add_argument("--output", type=Path, default=OUT, help="default: %(default)s")
+    args = parser.parse_args(argv)
+    data = build()
+    if args.output.exists() and args.output.read_bytes() != data and not args.force:
+        print(
+            f"{args.output} differs from what this script builds (edited in Word?). It is the "
+            "source of truth: not overwritten. Use --force to replace it anyway.",
+            file=sys.stderr,
+        )
+        return 1
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(data)
+    print(f"wrote {args.output} ({len(data)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""prefect.yaml for real: a Prefect server, `prefect deploy --all`, a worker running a deployment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+PREFECT = str(Path(sys.executable).parent / "prefect")
+POOL = "cchc-office"
+EXPECTED = {  # deployment -> cron; every one in Vietnam's time zone
+    "bao-cao-thang": "0 8 22 * *",
+    "bao-cao-6-thang": "0 8 22 6 *",
+    "bao-cao-nam": "0 8 22 12 *",
+    "nhac-viec-hang-ngay": "30 7 * * 1-6",
+    "kiem-tra-bang-tinh": "30 11 * * 1-5",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+        "CCHC_HOME": str(REPO),
+        "CCHC_OUTPUT_DIR": str(home / "var"),
+    }
+    for name in ("CCHC_SOURCE", "CCHC_SMTP_HOST", "CCHC_PLAN"):
+        env.pop(name, None)
+    log = (home / "server.log").open("w")
+    proc = subprocess.Popen(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("Prefect server did not start: " + (home / "server.log").read_text())
+    yield env
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)
+    log.close()
+
+
+def prefect(env, *args, timeout=300) -> str:
+    done = subprocess.run(
+        [PREFECT, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def deployed(server):
+    prefect(server, "work-pool", "create", POOL, "--type", "process")
+    prefect(server, "--no-prompt", "deploy", "--all")
+    return server
+
+
+def client_call(env, coro_fn):
+    """Run an async client call against the test server."""
+    import anyio
+    from prefect.client.orchestration import PrefectClient
+
+    async def run():
+        async with PrefectClient(api=env["PREFECT_API_URL"]) as client:
+            return await coro_fn(client)
+
+    return anyio.run(run)
+
+
+def test_prefect_yaml_names_every_deployment_with_description_and_tags():
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
+    names = {d["name"]: d for d in spec["deployments"]}
+    assert set(names) == set(EXPECTED)
+    for d in names.values():
+        assert d["description"] and "cchc" in d["tags"]
+        assert d["work_pool"]["name"] == POOL
+
+
+def test_every_schedule_and_timezone_as_the_server_has_them(deployed):
+    deployments = client_call(deployed, lambda c: c.read_deployments())
+    got = {
+        d.name: [(s.schedule.cron, s.schedule.timezone, s.active) for s in d.schedules]
+        for d in deployments
+    }
+    assert got == {name: [(cron, "Asia/Ho_Chi_Minh", True)] for name, cron in EXPECTED.items()}
+
+
+def test_next_monthly_run_is_on_the_22nd_at_8_local_time(deployed):
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    async def scheduled(client):
+        return await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["bao-cao-thang"]))
+        )
+
+    deadline = time.monotonic() + 60  # the scheduler service fills in runs every 2 s here
+    runs = []
+    while time.monotonic() < deadline and not runs:
+        runs = [r for r in client_call(deployed, scheduled) if r.state_type.value == "SCHEDULED"]
+        time.sleep(1)
+    assert runs, "the scheduler created no run for the monthly report"
+    first = min(r.expected_start_time for r in runs).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert (first.day, first.hour, first.minute) == (22, 8, 0)
+    assert first > now and (first - now).days <= 31
+
+
+def test_a_worker_runs_the_monthly_deployment_to_completion(deployed):
+    out = prefect(
+        deployed,
+        "deployment",
+        "run",
+        "bao-cao-cchc/bao-cao-thang",
+        "--param",
+        "period=2026-05",
+        "--param",
+        "as_of=2026-11-28",
+    )
+    run_id = next(line.split()[-1] for line in out.splitlines() if "UUID" in line)
+    prefect(deployed, "worker", "start", "--pool", POOL, "--run-once", timeout=600)
+    run = client_call(deployed, lambda c: c.read_flow_run(run_id))
+    assert run.state_type.value == "COMPLETED", run.state.message if run.state else run
+    assert run.name == "bao-cao-2026-05"
+
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    artifacts = client_call(
+        deployed,
+        lambda c: c.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+        ),
+    )
+    assert {a.key for a in artifacts} >= {"tom-tat-2026-05", "don-vi-2026-05", "loi-du-lieu-2026-05"}
+    output = Path(deployed["CCHC_OUTPUT_DIR"])
+    assert (output / "2026-05" / "ket-qua.json").exists()
+    assert list((output / "outbox").glob("*.eml")), "send=true with no SMTP host: the outbox"

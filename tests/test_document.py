@@ -1,0 +1,639 @@
+"""The report .docx (tasks.document + templates/bao-cao.docx), built from the real pipeline on the
+bundled sample workbook and read back with python-docx; LibreOffice converts it to PDF."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import re
+import shutil
+import subprocess
+import time
+import warnings
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from docx.document import Document
+from docx.oxml.ns import qn
+from docx.shared import Mm
+
+from tasks.calendar import parse_period
+from tasks.collect import read_workbook
+from tasks.compile import build_result, date_line, report_context
+from tasks.document import (
+    CHART_FONT,
+    DEFAULT_TEMPLATE,
+    TemplateError,
+    chart_months,
+    chart_units,
+    document_fields,
+    render_report,
+    report_file_name,
+)
+from tasks.errors import CchcError, OutputError
+from tasks.normalize import normalize
+from tasks.plan import load_plan
+from tasks.verify import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "cchc-2026-mau.xlsx"
+AS_OF = date(2026, 11, 28)
+PERIODS = ("2026-05", "2026-H1", "2026")
+TNR = "Times New Roman"
+MARKUP_TITLE = "R&D <Hà Nội> & “CCHC”"
+
+
+# ------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return load_plan(ROOT / "config" / "plan-2026.yaml")
+
+
+@pytest.fixture(scope="module")
+def records(plan):
+    records, problems = normalize(read_workbook(SAMPLE), plan, AS_OF)
+    return records, problems
+
+
+@pytest.fixture(scope="module")
+def findings(plan, records):
+    recs, problems = records
+    return {k: verify(recs, plan, parse_period(k), AS_OF, problems) for k in PERIODS}
+
+
+@pytest.fixture(scope="module")
+def contexts(plan, findings):
+    return {k: report_context(f, plan) for k, f in findings.items()}
+
+
+@pytest.fixture(scope="module")
+def rendered(contexts, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reports")
+    return {
+        k: render_report(c, DEFAULT_TEMPLATE, folder / report_file_name(k))
+        for k, c in contexts.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def docs(rendered) -> dict[str, Document]:
+    return {k: docx.Document(str(p)) for k, p in rendered.items()}
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def paragraph_texts(doc: Document) -> list[str]:
+    """Text of every paragraph of the body in document order, table cells included."""
+    return [
+        "".join(t.text or "" for t in p.iter(qn("w:t"))) for p in doc.element.body.iter(qn("w:p"))
+    ]
+
+
+def full_text(doc: Document) -> str:
+    return "\n".join(paragraph_texts(doc))
+
+
+def find_table(doc: Document, *headers: str):
+    for table in doc.tables:
+        first = [c.text.strip() for c in table.rows[0].cells]
+        if all(h in first for h in headers):
+            return table
+    raise AssertionError(f"no table with header {headers}")
+
+
+def rows_text(table) -> list[list[str]]:
+    return [[c.text.strip() for c in row.cells] for row in table.rows]
+
+
+def paragraph_with(doc: Document, text: str):
+    for p in doc.paragraphs:
+        if text in p.text:
+            return p
+    for table in doc.tables:
+        for cell in (c for row in table.rows for c in row.cells):
+            for p in cell.paragraphs:
+                if text in p.text:
+                    return p
+    raise AssertionError(f"no paragraph with {text!r}")
+
+
+def bold(paragraph) -> bool:
+    runs = [r for r in paragraph.runs if r.text.strip()]
+    return bool(runs) and all(r.bold for r in runs)
+
+
+# -------------------------------------------------------------------------------------- names
+
+
+def test_report_file_names_are_readable_and_ascii():
+    assert report_file_name("2026-05") == "Bao-cao-CCHC-thang-05-2026.docx"
+    assert report_file_name("2026-H1") == "Bao-cao-CCHC-6-thang-2026.docx"
+    assert report_file_name("2026") == "Bao-cao-CCHC-nam-2026.docx"
+    for key in ("2026-01", "2026-12", "2026-H1", "2026"):
+        name = report_file_name(key)
+        assert name.isascii() and "/" not in name and "\\" not in name
+    with pytest.raises(ValueError, match="không hợp lệ"):
+        report_file_name("2026/05")
+
+
+# ------------------------------------------------------------------------------------- layout
+
+
+def test_page_is_a4_portrait_with_nd30_margins(docs):
+    for doc in docs.values():
+        for section in doc.sections:
+            assert section.page_width is not None and section.page_height is not None
+            assert abs(section.page_width.mm - 210) < 0.5
+            assert abs(section.page_height.mm - 297) < 0.5
+            assert 20 <= section.top_margin.mm <= 25
+            assert 20 <= section.bottom_margin.mm <= 25
+            assert 30 <= section.left_margin.mm <= 35
+            assert 15 <= section.right_margin.mm <= 20
+
+
+def fonts_of(element) -> dict[str, str | None]:
+    fonts = element.find(qn("w:rPr")).find(qn("w:rFonts"))
+    return {a: fonts.get(qn(f"w:{a}")) for a in ("ascii", "hAnsi", "eastAsia", "cs")}
+
+
+def test_times_new_roman_for_every_script(docs):
+    doc = docs["2026-05"]
+    expected = dict.fromkeys(("ascii", "hAnsi", "eastAsia", "cs"), TNR)
+    styles = doc.styles
+    assert fonts_of(styles["Normal"].element) == expected
+    for name in ("Table Grid", "Normal Table"):
+        assert fonts_of(styles[name].element) == expected, name
+    defaults = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
+    assert fonts_of(defaults) == expected
+    theme = defaults.find(qn("w:rPr")).find(qn("w:rFonts"))
+    assert not [a for a in theme.attrib if "Theme" in a or "theme" in a]  # would override TNR
+    # no run or style anywhere names another font
+    for part in (doc.element, styles.element):
+        for fonts in part.iter(qn("w:rFonts")):
+            for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
+                assert fonts.get(qn(f"w:{attr}")) in (None, TNR)
+
+
+def test_body_text_format(docs):
+    normal = docs["2026-05"].styles["Normal"]
+    assert 13 <= normal.font.size.pt <= 14
+    fmt = normal.paragraph_format
+    assert fmt.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.JUSTIFY
+    assert abs(fmt.first_line_indent.mm - 10) < 3
+    assert fmt.space_after.pt == 6
+
+
+def test_header_block(docs, contexts):
+    doc, context = docs["2026-05"], contexts["2026-05"]
+    table = doc.tables[0]
+    (left, right), (number, day) = (row.cells for row in table.rows)
+    borders = table._tbl.tblPr.find(qn("w:tblBorders"))
+    assert borders is not None and {b.get(qn("w:val")) for b in borders} == {"nil"}
+
+    left_lines = [p for p in left.paragraphs if p.text.strip()]
+    assert [p.text for p in left_lines] == ["UBND TỈNH ĐẮK LẮK", "SỞ XÂY DỰNG"]
+    assert not bold(left_lines[0]) and bold(left_lines[1])
+    right_lines = [p for p in right.paragraphs if p.text.strip()]
+    assert [p.text for p in right_lines] == [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+    ]
+    assert all(bold(p) for p in right_lines)
+    # a rule (paragraph border) under the agency name and under the motto
+    for cell in (left, right):
+        assert any(p._p.find(".//" + qn("w:pBdr")) is not None for p in cell.paragraphs)
+
+    assert re.fullmatch(r"Số:\s{3,}/BC-SXD", number.text.strip())
+    date_paragraph = next(p for p in day.paragraphs if p.text.strip())
+    assert date_paragraph.text == context["date_line"] == "Đắk Lắk, ngày 28 tháng 11 năm 2026"
+    assert all(r.italic for r in date_paragraph.runs if r.text.strip())
+
+
+def test_title_and_subject(docs):
+    doc = docs["2026-05"]
+    title = paragraph_with(doc, "BÁO CÁO")
+    assert title.text == "BÁO CÁO" and bold(title)
+    subject = paragraph_with(doc, "Kết quả thực hiện công tác")
+    assert bold(subject)
+    text = " ".join(subject.text.split())
+    assert text == (
+        "Kết quả thực hiện công tác thông tin, tuyên truyền cải cách hành chính tháng 5/2026 "
+        "(từ ngày 15/04/2026 đến ngày 14/05/2026)"
+    )
+
+
+def test_date_line_leading_zero_rule_in_the_document(plan, records, tmp_path):
+    assert date_line("Đắk Lắk", date(2026, 2, 5)) == "Đắk Lắk, ngày 05 tháng 02 năm 2026"
+    assert date_line("Đắk Lắk", date(2026, 5, 15)) == "Đắk Lắk, ngày 15 tháng 5 năm 2026"
+    assert date_line("Đắk Lắk", date(2026, 1, 20)) == "Đắk Lắk, ngày 20 tháng 01 năm 2026"
+    recs, problems = records
+    for key, as_of, expected in (
+        ("2026-01", date(2026, 2, 5), "Đắk Lắk, ngày 05 tháng 02 năm 2026"),
+        ("2026-05", date(2026, 5, 15), "Đắk Lắk, ngày 15 tháng 5 năm 2026"),
+    ):
+        found = verify(recs, plan, parse_period(key), as_of, problems)
+        out = render_report(report_context(found, plan), DEFAULT_TEMPLATE, tmp_path / f"{key}.docx")
+        day = docx.Document(str(out)).tables[0].rows[1].cells[1]
+        assert day.text.strip() == expected
+
+
+def test_page_numbers_from_page_two(docs):
+    for doc in docs.values():
+        section = doc.sections[0]
+        assert section.different_first_page_header_footer
+        header = section.header._element
+        fields = [f.get(qn("w:instr")) for f in header.iter(qn("w:fldSimple"))]
+        fields += [t.text for t in header.iter(qn("w:instrText"))]
+        assert any(f and f.strip().split()[0] == "PAGE" for f in fields)
+        first = section.first_page_header
+        assert not first.is_linked_to_previous
+        assert "PAGE" not in first._element.xml
+
+
+def test_signature_block(docs, plan):
+    doc = docs["2026-05"]
+    table = next(t for t in doc.tables if "Nơi nhận:" in t.rows[0].cells[0].text)
+    left, right = table.rows[0].cells
+    heading = left.paragraphs[0]
+    assert heading.text == "Nơi nhận:"
+    assert all(r.bold and r.italic and r.font.size.pt == 12 for r in heading.runs)
+    items = [p.text for p in left.paragraphs[1:] if p.text.strip()]
+    assert items == [f"- {line}" for line in plan.noi_nhan]
+    lines = [p.text for p in right.paragraphs]
+    assert [x for x in lines if x.strip()] == [
+        plan.signer.authority,
+        plan.signer.title,
+        plan.signer.name,
+    ]
+    assert lines.count("") >= 3  # room for the signature
+
+
+# ------------------------------------------------------------------------------------ content
+
+
+@pytest.mark.parametrize("key", PERIODS)
+def test_totals_rows_match_the_result(key, docs, findings):
+    doc, result = docs[key], build_result(findings[key])
+    products = len(findings[key].products)
+    for header, totals in (
+        ("Nội dung tuyên truyền", result["totals"]["by_area"]),
+        ("Hình thức tuyên truyền", result["totals"]["by_channel"]),
+        ("Loại sản phẩm", result["totals"]["by_kind"]),
+    ):
+        rows = rows_text(find_table(doc, "STT", header))
+        body, total = rows[1:-1], rows[-1]
+        assert [(r[1], int(r[2])) for r in body] == list(totals.items())
+        assert total[0] == "Tổng cộng"
+        assert int(total[-1]) == sum(totals.values()) == products
+
+    rows = rows_text(find_table(doc, "Phòng, đơn vị", "Chỉ tiêu"))
+    body, total = rows[1:-1], rows[-1]
+    units = result["units"]
+    assert [(r[1], int(r[2]), int(r[3])) for r in body] == [
+        (u["name"], u["products"], u["quota"]) for u in units
+    ]
+    assert int(total[2]) == sum(u["products"] for u in units)
+    assert int(total[3]) == sum(u["quota"] for u in units)
+    met = sum(u["quota_met"] for u in units)
+    assert total[4] == f"{met}/{len(units)} đạt"
+
+
+def test_concretization_and_reports_name_the_units(docs, findings):
+    text = " ".join(full_text(docs["2026-05"]).split())
+    units = findings["2026-05"].units
+    on_time = sum(u.concretization.status == "on_time" for u in units)
+    assert f"có {on_time}/{len(units)} đơn vị hoàn thành đúng hạn" in text
+    for unit in units:
+        if unit.concretization.status in ("late", "missing"):
+            assert unit.name in text.split("2. Sản phẩm tuyên truyền")[0]
+    table = rows_text(find_table(docs["2026-05"], "Cụ thể hóa", "Báo cáo kỳ"))
+    assert len(table) == len(units) + 2  # header + units + totals
+
+
+def test_late_dossiers_table(docs, findings):
+    dossiers = findings["2026-05"].late_dossiers
+    assert dossiers, "the sample has late dossiers in May"
+    rows = rows_text(find_table(docs["2026-05"], "Mã hồ sơ"))
+    assert [r[1] for r in rows[1:-1]] == [d.code for d in dossiers]
+    assert rows[-1][0].startswith(f"Tổng cộng: {len(dossiers)} hồ sơ trễ hẹn")
+
+
+def test_shortcomings_are_listed(docs, contexts):
+    texts = paragraph_texts(docs["2026-05"])
+    for item in contexts["2026-05"]["shortcomings"]:
+        assert f"- {item}" in texts
+
+
+def test_three_editions(docs, contexts):
+    month, half, year = (" ".join(full_text(docs[k]).split()) for k in PERIODS)
+    assert "tháng 5/2026 (từ ngày 15/04/2026 đến ngày 14/05/2026)" in month
+    assert "6 tháng đầu năm 2026 (từ ngày 15/12/2025 đến ngày 14/06/2026)" in half
+    assert "năm 2026 (từ ngày 15/12/2025 đến ngày 14/12/2026)" in year
+    assert "III. NHIỆM VỤ TRỌNG TÂM THÁNG 6/2026" in month
+    assert "III. NHIỆM VỤ TRỌNG TÂM 6 THÁNG CUỐI NĂM 2026" in half
+    assert "III. NHIỆM VỤ TRỌNG TÂM NĂM 2027" in year
+    # website quota: one line for a month, a month-by-month table otherwise
+    website = contexts["2026-05"]["website"]
+    assert f"Trang thông tin điện tử đã đăng tải {website['count']} tin, bài" in month
+    with pytest.raises(AssertionError):
+        find_table(docs["2026-05"], "Tháng", "Thời gian")
+    for key, months in (("2026-H1", 6), ("2026", 12)):
+        rows = rows_text(find_table(docs[key], "Tháng", "Thời gian"))
+        assert len(rows) == months + 2
+        assert int(rows[-1][3]) == contexts[key]["website"]["count"]
+    # fixed, editable tasks of the template
+    for text in (month, half, year):
+        assert "đôn đốc các phòng, đơn vị chưa đạt chỉ tiêu" in text
+        assert "tối thiểu 01 tin, bài" in text and "mã QR" in text
+    assert "Tổng kết, đánh giá việc thực hiện Kế hoạch năm 2026" in year
+    assert "Tổng kết" not in month
+    for doc in docs.values():
+        assert "{{" not in full_text(doc) and "{%" not in full_text(doc)
+        assert "[[" not in full_text(doc)
+
+
+def test_charts_are_embedded(docs):
+    for key, count in (("2026-05", 1), ("2026-H1", 2), ("2026", 2)):
+        doc = docs[key]
+        assert len(doc.inline_shapes) == count
+        images = [p for p in doc.part.package.parts if p.content_type == "image/png"]
+        assert len(images) == count
+        assert all(p.blob.startswith(b"\x89PNG") for p in images)
+        width = doc.inline_shapes[0].width
+        assert width is not None and width <= Mm(165)
+
+
+def test_chart_font_shows_vietnamese(caplog):
+    from matplotlib import font_manager, ft2font
+
+    path = font_manager.findfont(
+        font_manager.FontProperties(family=CHART_FONT), fallback_to_default=False
+    )
+    charmap = ft2font.FT2Font(path).get_charmap()
+    vietnamese = "ăâđêôơưĂÂĐÊÔƠƯàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
+    assert [c for c in vietnamese + vietnamese.upper() if ord(c) not in charmap] == []
+    units = [
+        {"code": code, "products": n, "quota": 2, "quota_met": n >= 2}
+        for code, n in (("PTĐT", 3), ("TTGĐ", 1), ("QLXD", 2))
+    ]
+    by_month = [{"period": f"2026-{m:02d}", "count": m} for m in range(1, 7)]
+    with caplog.at_level(logging.WARNING, logger="tasks.document"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # any matplotlib warning fails the test
+        for png in (chart_units(units), chart_months(by_month)):
+            assert png.startswith(b"\x89PNG")
+    assert not caplog.records
+    # and the check does see a glyph the font lacks
+    with caplog.at_level(logging.WARNING, logger="tasks.document"):
+        chart_units([{"code": "建设", "products": 1, "quota": 1, "quota_met": True}])
+    assert any("thiếu ký tự" in r.getMessage() for r in caplog.records)
+
+
+def test_annex_lists_products_and_problems(docs, contexts):
+    doc, context = docs["2026-05"], contexts["2026-05"]
+    texts = paragraph_texts(doc)
+    annex = texts.index("PHỤ LỤC I")
+    assert any(t == "PHỤ LỤC II" for t in texts[annex:])
+    start = doc.element.body.iter(qn("w:p"))
+    assert any(p.find(".//" + qn("w:pageBreakBefore")) is not None and "PHỤ LỤC I" in
+               "".join(t.text or "" for t in p.iter(qn("w:t"))) for p in start)  # fmt: skip
+    rows = rows_text(find_table(doc, "Tiêu đề", "Đường dẫn"))
+    assert rows[0] == [
+        "STT", "Ngày", "Đơn vị", "Nội dung", "Hình thức", "Loại", "Tiêu đề", "Đường dẫn",
+    ]  # fmt: skip
+    expected = [
+        [str(p[k]) for k in ("stt", "date", "unit", "area", "channel", "kind", "title", "link")]
+        for p in context["products"]
+    ]
+    assert rows[1:] == expected
+    rows = rows_text(find_table(doc, "Tab", "Nội dung lỗi"))
+    expected = [
+        [str(p[k]) if p[k] is not None else "" for k in ("stt", "tab", "row", "column", "value",
+                                                          "message")]
+        for p in context["problems"]
+    ]  # fmt: skip
+    assert rows[1:] == expected
+    table = find_table(doc, "Tiêu đề", "Đường dẫn")
+    assert table.rows[0]._tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is not None
+
+
+def test_markup_in_data_survives_and_nothing_is_cut(contexts, tmp_path):
+    context = copy.deepcopy(contexts["2026-05"])
+    middle = len(context["products"]) // 2
+    context["products"][middle]["title"] = MARKUP_TITLE
+    context["products"][middle]["link"] = "https://sxd.daklak.gov.vn/?a=1&b=<2>"
+    context["shortcomings"].insert(0, f"Tin {MARKUP_TITLE} chưa có đường dẫn.")
+    context["units"][0]["name"] = "Văn phòng Sở <VP> & Cộng sự"
+    context["problems"][0]["value"] = "a\x0bb <c> & d"  # a control character XML forbids
+    out = render_report(context, DEFAULT_TEMPLATE, tmp_path / "markup.docx")
+    doc = docx.Document(str(out))
+    texts = paragraph_texts(doc)
+    assert MARKUP_TITLE in texts
+    assert "https://sxd.daklak.gov.vn/?a=1&b=<2>" in texts
+    assert f"- Tin {MARKUP_TITLE} chưa có đường dẫn." in texts
+    assert "Văn phòng Sở <VP> & Cộng sự" in texts
+    assert "ab <c> & d" in texts
+    # not truncated: every product row, section III, the signature and annex II are there
+    rows = rows_text(find_table(doc, "Tiêu đề", "Đường dẫn"))
+    assert len(rows) == len(context["products"]) + 1
+    assert rows[middle + 1][6] == MARKUP_TITLE
+    assert any(t.startswith("III. NHIỆM VỤ TRỌNG TÂM") for t in texts)
+    assert "PHỤ LỤC II" in texts and "Nơi nhận:" in texts
+    assert texts.index("PHỤ LỤC II") > texts.index(MARKUP_TITLE)
+
+
+def test_empty_period_uses_the_else_sentences(contexts, tmp_path):
+    context = copy.deepcopy(contexts["2026-05"])
+    for key in ("products", "problems", "late_dossiers", "shortcomings"):
+        context[key] = []
+    context["summary"]["problems"] = 0
+    out = render_report(context, DEFAULT_TEMPLATE, tmp_path / "empty.docx")
+    text = full_text(docx.Document(str(out)))
+    assert "Trong kỳ, chưa có sản phẩm tuyên truyền nào được ghi nhận." in text
+    assert "Không có dữ liệu nhập sai." in text
+    assert "không có hồ sơ thủ tục hành chính giải quyết trễ hẹn" in text
+    assert "chưa phát hiện tồn tại, hạn chế" in text
+    assert "[[" not in text and "CCHC-ROWS" not in text
+
+
+def test_document_xml_is_well_ordered(rendered):
+    """Word shows a repair prompt for elements out of schema order; check the ones we write."""
+    orders = {
+        "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
+        "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct "
+        "topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd snapToGrid spacing ind "
+        "contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
+        "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+        "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss "
+        "imprint noProof snapToGrid vanish webHidden color spacing w kern position sz szCs "
+        "highlight u effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish "
+        "oMath",
+        "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize "
+        "tblW jc tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook",
+        "tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection "
+        "tcFitText vAlign hideMark",
+    }
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    for path in rendered.values():
+        doc = docx.Document(str(path))
+        parts = [doc.element, doc.styles.element, doc.sections[0].header._element]
+        for part in parts:
+            for tag, order in orders.items():
+                rank = {name: i for i, name in enumerate(order.split())}
+                for element in part.iter(qn(f"w:{tag}")):
+                    names = [c.tag[len(w) :] for c in element if c.tag.startswith(w)]
+                    ranks = [rank[n] for n in names if n in rank]
+                    assert ranks == sorted(ranks), f"{tag}: {names}"
+            for cell in part.iter(qn("w:tc")):
+                assert cell.find(qn("w:p")) is not None, "a table cell needs a paragraph"
+            for table in part.iter(qn("w:tbl")):
+                grid = table.find(qn("w:tblGrid"))
+                assert grid is not None and len(grid) >= 1
+
+
+def test_document_fields_are_documented(contexts):
+    doc = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")
+    context = contexts["2026-H1"]
+    extra = document_fields(context)
+    assert not set(extra) & set(context)
+    for key, value in {**context, **extra}.items():
+        assert f"`{key}" in doc, key
+        if isinstance(value, dict):
+            for sub in value:
+                assert f"`{key}.{sub}`" in doc or f"{sub}`" in doc, f"{key}.{sub}"
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for sub in value[0]:
+                assert f"`{sub}`" in doc, f"{key}[].{sub}"
+    assert "`charts.units`" in doc and "`charts.months`" in doc
+
+
+# ------------------------------------------------------------------------------------- errors
+
+
+def test_unknown_field_fails_loudly_naming_it(contexts, tmp_path):
+    for text, field in (
+        ("Xin chào {{ no_such_field }}", "no_such_field"),
+        ("Số: {{ summary.no_such }}", "summary.no_such"),
+        ("{%p if no_such_flag %}", "no_such_flag"),
+    ):
+        template = tmp_path / "mau.docx"
+        tiny = docx.Document()
+        tiny.add_paragraph(text)
+        if text.startswith("{%p if"):
+            tiny.add_paragraph("x")
+            tiny.add_paragraph("{%p endif %}")
+        tiny.save(str(template))
+        with pytest.raises(TemplateError) as caught:
+            render_report(contexts["2026-05"], template, tmp_path / "out.docx")
+        assert isinstance(caught.value, CchcError)
+        assert f"'{field}'" in str(caught.value) and "mau.docx" in str(caught.value)
+        assert not (tmp_path / "out.docx").exists()
+
+
+def test_bad_marker_rows_fail_loudly(contexts, tmp_path):
+    for marker, named in (
+        ("[[products.nope]]", "[[products.nope]]"),
+        ("[[nothing.title]]", "nothing"),
+        ("[[products.title]", "[[products.title]"),
+    ):
+        tiny = docx.Document()
+        table = tiny.add_table(rows=1, cols=2)
+        table.rows[0].cells[0].text = "[[products.stt]]"
+        table.rows[0].cells[1].text = marker
+        tiny.save(str(tmp_path / "mau.docx"))
+        with pytest.raises(TemplateError, match=re.escape(named)):
+            render_report(contexts["2026-05"], tmp_path / "mau.docx", tmp_path / "out.docx")
+
+
+def test_bad_template_files(contexts, tmp_path):
+    with pytest.raises(TemplateError, match="Không tìm thấy mẫu"):
+        render_report(contexts["2026-05"], tmp_path / "missing.docx", tmp_path / "out.docx")
+    (tmp_path / "text.docx").write_text("not a zip", encoding="utf-8")
+    with pytest.raises(TemplateError, match="không phải tệp Word"):
+        render_report(contexts["2026-05"], tmp_path / "text.docx", tmp_path / "out.docx")
+    tiny = docx.Document()
+    tiny.add_paragraph("{{ units }")
+    tiny.save(str(tmp_path / "syntax.docx"))
+    with pytest.raises(TemplateError, match="sai cú pháp"):
+        render_report(contexts["2026-05"], tmp_path / "syntax.docx", tmp_path / "out.docx")
+
+
+def test_output_folder_is_created_and_errors_are_ours(contexts, tmp_path):
+    out = render_report(contexts["2026-05"], DEFAULT_TEMPLATE, tmp_path / "a" / "b" / "r.docx")
+    assert out == tmp_path / "a" / "b" / "r.docx" and out.stat().st_size > 10_000
+    assert [p.name for p in out.parent.iterdir()] == ["r.docx"]  # no temp file left
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError):
+        render_report(contexts["2026-05"], DEFAULT_TEMPLATE, tmp_path / "file" / "r.docx")
+
+
+# -------------------------------------------------------------------------------- performance
+
+
+def test_annex_of_5000_products_renders_fast(contexts, tmp_path):
+    context: dict[str, Any] = copy.deepcopy(contexts["2026"])
+    base = context["products"]
+    context["products"] = [
+        {**base[i % len(base)], "stt": i + 1, "title": f"{MARKUP_TITLE} số {i + 1}"}
+        for i in range(5000)
+    ]
+    render_report(contexts["2026-05"], DEFAULT_TEMPLATE, tmp_path / "warm.docx")  # imports
+    started = time.perf_counter()
+    out = render_report(context, DEFAULT_TEMPLATE, tmp_path / "big.docx")
+    elapsed = time.perf_counter() - started
+    assert elapsed < 5, f"5 000-row annex took {elapsed:.2f} s"
+    rows = find_table(docx.Document(str(out)), "Tiêu đề", "Đường dẫn").rows
+    assert len(rows) == 5001
+    assert rows[-1].cells[6].text == f"{MARKUP_TITLE} số 5000"
+
+
+# ------------------------------------------------------------------------------- LibreOffice
+
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def test_libreoffice_converts_every_edition(rendered, tmp_path):
+    soffice = _soffice()
+    if soffice is None:
+        if os.environ.get("CCHC_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("CCHC_REQUIRE_LIBREOFFICE=1 but soffice/libreoffice is not on PATH")
+        pytest.skip(
+            "LibreOffice (soffice) not on PATH: the .docx -> PDF check did not run "
+            "(apt-get install libreoffice-writer-nogui; CCHC_REQUIRE_LIBREOFFICE=1 makes it fail)"
+        )
+    profile = tmp_path / "lo-profile"  # own profile: parallel runs do not clash
+    outdir = tmp_path / "pdf"
+    completed = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            *(str(p) for p in rendered.values()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    for path in rendered.values():
+        pdf = outdir / (path.stem + ".pdf")
+        assert pdf.exists(), f"{pdf.name} missing: {completed.stdout} {completed.stderr}"
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF") and len(data) > 20_000
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+        assert pages >= 3, f"{pdf.name}: {pages} pages"

@@ -1,0 +1,156 @@
+"""The flows end to end on the bundled sample workbook, under a real (temporary) Prefect server."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.testing.utilities import prefect_test_harness
+from typer.testing import CliRunner
+
+from flows.check import check
+from flows.cli import app
+from flows.remind import remind
+from flows.report import report
+from tasks.calendar import parse_period
+from tasks.collect import read_workbook
+from tasks.compile import build_result
+from tasks.normalize import normalize
+from tasks.settings import SAMPLE_WORKBOOK
+from tasks.verify import verify
+
+AS_OF = "2026-11-28"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_server():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def out(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no stray .env from a developer's checkout
+    for name in ("CCHC_SOURCE", "CCHC_SMTP_HOST", "CCHC_PLAN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CCHC_OUTPUT_DIR", str(tmp_path / "var"))
+    return tmp_path / "var"
+
+
+def artifacts_of(state) -> dict[str, str]:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    return {a.key: a.type for a in found}
+
+
+def test_monthly_report_on_the_sample_workbook(out, plan):
+    state = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
+    assert state.is_completed(), state.message
+    got = state.result()
+    folder = out / "2026-05"
+    result = json.loads((folder / "ket-qua.json").read_text(encoding="utf-8"))
+
+    # The same figures as the stage functions called directly on the same workbook.
+    as_of = date(2026, 11, 28)
+    records, problems = normalize(read_workbook(SAMPLE_WORKBOOK), plan, as_of)
+    expected = build_result(verify(records, plan, parse_period("2026-05"), as_of, problems))
+    assert result == expected
+    assert result["window"] == {"start": "2026-04-15", "end": "2026-05-14"}
+    assert len(result["problems"]) == 11  # the sample's deliberate bad rows
+
+    assert Path(got["files"]["Báo cáo"]).exists()
+    snapshot = Path(got["files"]["Ảnh chụp dữ liệu"])
+    assert snapshot.exists() and snapshot.name.endswith(".json.gz")
+    eml = Path(got["files"]["Thư (hộp thư đi)"])
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["Subject"] == "Báo cáo kết quả thông tin, tuyên truyền CCHC tháng 5/2026"
+    assert "giamdoc@sxd.daklak.gov.vn" in message["To"]
+    assert artifacts_of(state) == {
+        "tom-tat-2026-05": "markdown",
+        "don-vi-2026-05": "table",
+        "loi-du-lieu-2026-05": "table",
+    }
+
+    # A second run with the same figures writes no second e-mail.
+    again = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
+    assert again.is_completed()
+    assert again.result()["mail"].startswith("không gửi lại")
+    assert len(list((out / "outbox").glob("*.eml"))) == 1
+
+    # Rebuilt from the snapshot: the same result.
+    rebuilt = report(period="2026-05", as_of=AS_OF, snapshot=str(snapshot), return_state=True)
+    assert rebuilt.is_completed()
+    assert json.loads((folder / "ket-qua.json").read_text(encoding="utf-8")) == expected
+
+
+def test_default_period_and_run_name(out):
+    state = report(as_of=AS_OF, kind="half", return_state=True)
+    assert state.is_completed(), state.message
+    assert state.result()["period"] == "2026-H1"
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+    assert run.name == "bao-cao-2026-H1"
+
+
+def test_missing_tab_fails_the_run_with_a_vietnamese_reason(out, tmp_path):
+    from openpyxl import load_workbook
+
+    broken = tmp_path / "thieu-tab.xlsx"
+    workbook = load_workbook(SAMPLE_WORKBOOK)
+    del workbook["Hồ sơ trễ hẹn"]
+    workbook.save(broken)
+    state = report(period="2026-05", as_of=AS_OF, source=str(broken), return_state=True)
+    assert state.is_failed()
+    assert "Không tìm thấy tab 'Hồ sơ trễ hẹn'" in state.message
+    checked = check(source=str(broken), return_state=True)
+    assert checked.is_failed() and "Hồ sơ trễ hẹn" in checked.message
+
+
+def test_check_lists_the_problems(out):
+    state = check(as_of=AS_OF, return_state=True)
+    assert state.is_completed()
+    rows = {(p["tab"], p["row"]) for p in state.result()["problems"]}
+    assert ("Tin bài", 64) in rows and ("Hồ sơ trễ hẹn", 14) in rows
+    assert len(rows) == 11
+
+
+def test_remind_skips_sunday_and_holiday_in_lieu(out):
+    sunday = remind(as_of="2026-05-17", send=True, return_state=True)
+    assert sunday.is_completed() and "ngày nghỉ" in sunday.message
+    in_lieu = remind(as_of="2026-04-27", send=True, return_state=True)
+    assert "ngày nghỉ" in in_lieu.message
+    assert not (out / "outbox").exists()
+
+
+def test_remind_reminds_each_item_once(out):
+    first = remind(as_of="2026-11-19", send=True, return_state=True)
+    assert first.is_completed(), first.message
+    reminded = first.result()["reminded"]
+    assert reminded, "the sample has units behind on 19/11"
+    written = sorted(p.name for p in (out / "outbox").glob("*.eml"))
+    second = remind(as_of="2026-11-19", send=True, return_state=True)
+    assert second.result()["reminded"] == {}
+    assert sorted(p.name for p in (out / "outbox").glob("*.eml")) == written
+
+
+def test_cli_report_prints_where_the_files_are(out):
+    result = CliRunner().invoke(app, ["report", "--period", "2026-05", "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    assert "Đã lập báo cáo tháng 5/2026" in result.output
+    assert "ket-qua.json" in result.output and "Lỗi dữ liệu: 11 dòng" in result.output
+
+
+def test_cli_failure_is_one_paragraph_not_a_traceback(out):
+    result = CliRunner().invoke(app, ["report", "--period", "2026-13", "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert "LỖI: Kỳ báo cáo '2026-13' không hợp lệ" in result.output
+    assert "Traceback" not in result.output

@@ -78,7 +78,7 @@ def report(
         )
         sent = send_mail_task(mail, job.settings, send, force)
         wrote_back = not snapshot and write_back_task(
-            job.settings, summary_rows(findings, raw.read_at)
+            job.settings, summary_rows(findings, raw.read_at), raw.sheet_meta
         )
     except CchcError as err:
         return Failed(message=str(err))

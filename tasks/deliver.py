@@ -104,7 +104,9 @@ def send_mail(
     """Send (``send``) or only write to the outbox; SMTP is used only when both are set."""
     if not send:
         settings = settings.model_copy(update={"smtp_host": None})
-    return deliver_mail(mail, settings, settings.output_dir, force=force)
+    return deliver_mail(
+        mail, settings, settings.output_dir, force=force, retries=settings.smtp_retries
+    )
 
 
 REMINDED_LOG = "nhac-viec.jsonl"
@@ -211,14 +213,17 @@ def send_reminders(
     return reminded, no_email
 
 
-def write_back(settings: Settings, rows: list[list[Any]]) -> bool:
-    """Write the ``Tổng hợp`` tab when the source is a Google Sheet; False for a workbook."""
+def write_back(
+    settings: Settings, rows: list[list[Any]], metadata: dict[str, Any] | None = None
+) -> bool:
+    """Write the ``Tổng hợp`` tab when the source is a Google Sheet; False for a workbook.
+    ``metadata``: the spreadsheet metadata of the run's read, so no second metadata request."""
     from tasks import sheets  # gspread loads slowly; only needed for a Google source
 
     key = sheets.parse_sheet_key(settings.source)
     if key is None:
         return False
-    sheets.write_summary(settings, key, rows)
+    sheets.write_summary(settings, key, rows, metadata=metadata)
     return True
 
 

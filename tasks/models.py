@@ -35,6 +35,9 @@ class RawBook:
     source: str  # a description safe to print: file name or spreadsheet key, never a secret
     read_at: str  # ISO timestamp with offset
     tabs: dict[str, RawTab]
+    # Google's spreadsheet metadata from the read (not kept in the snapshot): the write-back
+    # reuses it instead of asking again, so a run costs one metadata request.
+    sheet_meta: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Name of a Prefect Secret block holding the SMTP password (instead of CCHC_SMTP_PASSWORD).
     smtp_password_block: str | None = None
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    # Extra attempts after a transient SMTP failure (waits 5 s, 15 s, 45 s between them).
+    smtp_retries: int = Field(default=3, ge=0, le=3)
     mail_from: str = "vanphong@sxd.daklak.gov.vn"
 
     @property

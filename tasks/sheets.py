@@ -365,10 +365,9 @@ def read_google_book(settings: Settings, key: str, *, policy: RetryPolicy | None
     with ``rows[0]`` = sheet row 1 and blank rows as ``[]``.
     """
     http = sheets_client(settings, policy)
+    metadata = http.fetch_sheet_metadata(key)
     titles = [
-        title
-        for title, _ in _grid_sheets(http.fetch_sheet_metadata(key))
-        if match_key(title) != match_key(SUMMARY_TITLE)
+        title for title, _ in _grid_sheets(metadata) if match_key(title) != match_key(SUMMARY_TITLE)
     ]
     tabs: dict[str, RawTab] = {}
     if titles:
@@ -390,7 +389,9 @@ def read_google_book(settings: Settings, key: str, *, policy: RetryPolicy | None
         for title, value_range in zip(titles, value_ranges, strict=True):
             tabs[title] = RawTab(title, _tab_rows(value_range))
     read_at = datetime.now(ZoneInfo(TIMEZONE)).isoformat(timespec="seconds")
-    return RawBook(source=f"Google Sheet {key}", read_at=read_at, tabs=tabs)
+    return RawBook(
+        source=f"Google Sheet {key}", read_at=read_at, tabs=tabs, sheet_meta=dict(metadata)
+    )
 
 
 def _grid_sheets(metadata: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -433,15 +434,21 @@ def _cell(value: Any) -> Cell:
 
 
 def write_summary(
-    settings: Settings, key: str, rows: list[list[Cell]], *, policy: RetryPolicy | None = None
+    settings: Settings,
+    key: str,
+    rows: list[list[Cell]],
+    *,
+    metadata: dict[str, Any] | None = None,
+    policy: RetryPolicy | None = None,
 ) -> None:
     """Replace the `Tổng hợp` tab's values with ``rows`` (creating the tab if absent).
 
     At most three write requests (add/resize the tab, clear, update), always RAW so text such
-    as ``=IMPORTXML(...)`` stays text. No other tab is touched.
+    as ``=IMPORTXML(...)`` stays text. No other tab is touched. ``metadata``: the spreadsheet
+    metadata of this run's read (RawBook.sheet_meta), to save a request; fetched if None.
     """
     http = sheets_client(settings, policy)
-    sheets = dict(_grid_sheets(http.fetch_sheet_metadata(key)))
+    sheets = dict(_grid_sheets(metadata or http.fetch_sheet_metadata(key)))
     title = find_tab(list(sheets), _SUMMARY_SPEC)
     height = len(rows)
     width = max((len(r) for r in rows), default=0)

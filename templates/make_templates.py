@@ -43,7 +43,6 @@ TEXT_WIDTH_MM = 165  # A4 210 mm - left 30 - right 15
 
 CENTER = WD_ALIGN_PARAGRAPH.CENTER
 LEFT = WD_ALIGN_PARAGRAPH.LEFT
-RIGHT = WD_ALIGN_PARAGRAPH.RIGHT
 
 # Paragraph styles of our own (all based on Normal, all Times New Roman).
 H1, H2, H3 = "CCHC Heading 1", "CCHC Heading 2", "CCHC Heading 3"
@@ -255,12 +254,13 @@ def _tbl_pr_child(tbl, xml: str, *successors: str) -> None:
     tbl_pr.insert_element_before(parse_xml(xml), *successors)
 
 
-def make_table(container, widths_mm: list[float], *, borders: bool, style: str = "Table Grid"):
-    """A fixed-layout table of the given column widths (python-docx add_table, then XML the
-    library has no API for: width, indent, layout)."""
-    doc_or_cell = container
-    table = doc_or_cell.add_table(rows=0, cols=len(widths_mm))
-    table.style = style if borders else "Normal Table"
+def make_table(doc, widths_mm: list[float], *, borders: bool):
+    """A centred, fixed-layout table of the given column widths: ``Table Grid`` with narrow cell
+    margins, or borderless (``Normal Table`` with nil borders) for the header/signature blocks.
+    python-docx has no API for the table width, borders or cell margins: raw XML, in schema
+    order (Word shows a repair prompt for out-of-order elements)."""
+    table = doc.add_table(rows=0, cols=len(widths_mm))
+    table.style = "Table Grid" if borders else "Normal Table"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     total = int(sum(widths_mm) * 56.7)
@@ -653,17 +653,6 @@ def section_shortcomings(doc) -> None:
     para(doc, "{%p else %}")
     para(doc, "Trong kỳ, chưa phát hiện tồn tại, hạn chế trong việc thực hiện Kế hoạch.")
     para(doc, "{%p endif %}")
-    para(
-        doc,
-        "{%p if summary.problems %}",
-    )
-    para(
-        doc,
-        "Văn phòng Sở đề nghị các phòng, đơn vị rà soát, sửa {{ summary.problems }} dòng dữ liệu "
-        "nhập sai trong bảng tính chung (danh sách tại Phụ lục II) để số liệu kỳ sau đầy đủ, "
-        "chính xác.",
-    )
-    para(doc, "{%p endif %}")
 
 
 NEXT_TASKS = [
@@ -679,7 +668,8 @@ NEXT_TASKS = [
     "tuyến tại nơi tiếp nhận hồ sơ.",
     "4. Các phòng, đơn vị chủ động tuyên truyền theo nội dung đã cụ thể hóa, bảo đảm nguyên tắc "
     "“06 rõ” (rõ người, rõ việc, rõ thời gian, rõ trách nhiệm, rõ sản phẩm, rõ thẩm quyền); nhập "
-    "đầy đủ, chính xác kết quả vào bảng tính chung chậm nhất ngày 14 hằng tháng.",
+    "đầy đủ, chính xác kết quả vào bảng tính chung chậm nhất ngày 14 hằng tháng; rà soát, sửa các "
+    "dòng dữ liệu nhập sai (Phụ lục II).",
     "5. Thực hiện nghiêm việc xin lỗi bằng văn bản (phiếu xin lỗi và hẹn lại ngày trả kết quả) "
     "đối với hồ sơ giải quyết trễ hẹn; phấn đấu không để phát sinh hồ sơ trễ hẹn.",
 ]
@@ -812,6 +802,9 @@ def build() -> bytes:
     section_next(doc)
     signature_block(doc)
     annex(doc)
+    for t in doc.element.body.iter(qn("w:t")):  # keep the blank for the number after "Số:"
+        if t.text and "  " in t.text:
+            t.set(qn("xml:space"), "preserve")
 
     props = doc.core_properties
     props.title = "Báo cáo kết quả thông tin, tuyên truyền cải cách hành chính {{ period.label }}"

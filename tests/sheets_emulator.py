@@ -47,6 +47,11 @@ STATUS_MESSAGES = {
 }
 
 
+# The service account the tests sign in as (its key is generated per test session).
+ACCOUNT_EMAIL = "cchc-bot@cchc-daklak.iam.gserviceaccount.com"
+ACCOUNT_KEY_ID = "5f2c0d6e9a7b4c3d2e1f00112233445566778899"
+
+
 class DateCell(float):
     """A date cell: a serial number that the FORMATTED view renders as dd/mm/yyyy."""
 

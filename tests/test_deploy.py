@@ -1,4 +1,4 @@
-"""prefect.yaml for real: a Prefect server, `prefect deploy --all`, a worker running a deployment."""
+"""prefect.yaml for real: a Prefect server, `prefect deploy --all`, a worker running a run."""
 
 from __future__ import annotations
 
@@ -162,7 +162,11 @@ def test_a_worker_runs_the_monthly_deployment_to_completion(deployed):
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
         ),
     )
-    assert {a.key for a in artifacts} >= {"tom-tat-2026-05", "don-vi-2026-05", "loi-du-lieu-2026-05"}
+    assert {a.key for a in artifacts} >= {
+        "tom-tat-2026-05",
+        "don-vi-2026-05",
+        "loi-du-lieu-2026-05",
+    }
     output = Path(deployed["CCHC_OUTPUT_DIR"])
     assert (output / "2026-05" / "ket-qua.json").exists()
     assert list((output / "outbox").glob("*.eml")), "send=true with no SMTP host: the outbox"

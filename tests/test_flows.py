@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 from flows.check import check
@@ -23,33 +21,12 @@ from tasks.compile import build_result
 from tasks.normalize import normalize
 from tasks.settings import SAMPLE_WORKBOOK
 from tasks.verify import verify
+from tests.conftest import artifacts_of
 
 AS_OF = "2026-11-28"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.fixture
-def out(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)  # no stray .env from a developer's checkout
-    for name in ("CCHC_SOURCE", "CCHC_SMTP_HOST", "CCHC_PLAN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CCHC_OUTPUT_DIR", str(tmp_path / "var"))
-    return tmp_path / "var"
-
-
-def artifacts_of(state) -> dict[str, str]:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
-            )
-        )
-    return {a.key: a.type for a in found}
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def test_monthly_report_on_the_sample_workbook(out, plan):

@@ -35,11 +35,18 @@ from tasks.sheets import (
     sheets_client,
     write_summary,
 )
-from tests.sheets_emulator import DateCell, Fault, Formula, SheetsEmulator, date_cell
+from tests.sheets_emulator import (
+    ACCOUNT_EMAIL as EMAIL,
+)
+from tests.sheets_emulator import (
+    DateCell,
+    Fault,
+    Formula,
+    SheetsEmulator,
+    date_cell,
+)
 
 KEY = "1CchcDakLak2026_TuyenTruyen-CCHC_abcdefghij"
-EMAIL = "cchc-bot@cchc-daklak.iam.gserviceaccount.com"
-KEY_ID = "5f2c0d6e9a7b4c3d2e1f00112233445566778899"
 # Fast enough for tests: a failing call gives up after ~1-2 s instead of 120 s.
 FAST = RetryPolicy(timeout=2.0, budget=2.0, base_delay=0.02, max_delay=0.2)
 AREAS = ["1. Cải cách thể chế", "2. Cải cách thủ tục hành chính"]
@@ -47,34 +54,7 @@ CHANNELS = ["Nội bộ", "Trang thông tin điện tử", "Zalo OA", "Fanpage",
 KINDS = ["Tin", "Bài", "Infographic", "Video", "Tờ gấp", "Hội nghị", "Khác"]
 
 
-# -- fixtures ------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def private_key_pem() -> bytes:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-
-
-@pytest.fixture
-def emulator(private_key_pem: bytes) -> Any:
-    with SheetsEmulator() as emu:
-        emu.trust(EMAIL, private_key_pem)  # the token endpoint verifies the JWT signature
-        yield emu
-
-
-@pytest.fixture
-def account_info(emulator: SheetsEmulator, private_key_pem: bytes) -> dict[str, str]:
-    return {
-        "type": "service_account",
-        "project_id": "cchc-daklak",
-        "private_key_id": KEY_ID,
-        "private_key": private_key_pem.decode(),
-        "client_email": EMAIL,
-        "client_id": "104563271895623874512",
-        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
-        "token_uri": emulator.url + "/token",
-    }
-
-
+# -- fixtures (private_key_pem, emulator, account_info: tests/conftest.py) ---------------------
 def make_settings(path: Path | None, endpoint: str | None, block: str | None = None) -> Settings:
     return Settings(
         GOOGLE_APPLICATION_CREDENTIALS=str(path) if path else None,  # type: ignore[call-arg]

@@ -9,7 +9,7 @@ from prefect.states import Failed, State
 
 from flows.common import start_job
 from tasks.artifacts import publish_problems
-from tasks.collect import read_source_task
+from tasks.collect import read_source_task, save_snapshot_task
 from tasks.errors import CchcError, SheetStructureError
 from tasks.normalize import check_structure, normalize_task
 
@@ -24,6 +24,7 @@ def check(source: str | None = None, as_of: str | None = None) -> dict[str, Any]
     try:
         job = start_job(as_of, source)
         raw = read_source_task(job.settings)
+        save_snapshot_task(raw, job.settings.output_dir / "kiem-tra" / "snapshots")
         structural = check_structure(raw)
         if structural:
             raise SheetStructureError(structural)

@@ -11,7 +11,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows.common import start_job, started_too_late
-from tasks.collect import read_source_task
+from tasks.collect import read_source_task, save_snapshot_task
 from tasks.dates import format_vn
 from tasks.deliver import send_reminders_task
 from tasks.errors import CchcError
@@ -45,6 +45,7 @@ def remind(
                 f"không gửi nhắc việc cho ngày đã qua."
             )
         raw = read_source_task(job.settings)
+        save_snapshot_task(raw, job.settings.output_dir / "nhac-viec" / "snapshots")
         records, _ = normalize_task(raw, job.plan)
         owed = due_reminders(records, job.plan, job.as_of)
         reminded, no_email = send_reminders_task(

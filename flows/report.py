@@ -11,7 +11,12 @@ from prefect.states import Failed, State
 
 from flows.common import resolve_period, start_job
 from tasks.artifacts import publish_report
-from tasks.collect import load_snapshot_task, read_source_task, save_snapshot_task
+from tasks.collect import (
+    load_snapshot_task,
+    prune_snapshots_task,
+    read_source_task,
+    save_snapshot_task,
+)
 from tasks.compile import compile_report_task, summary_rows
 from tasks.deliver import (
     compose_report_mail,
@@ -21,6 +26,7 @@ from tasks.deliver import (
 )
 from tasks.document import DEFAULT_TEMPLATE
 from tasks.errors import CchcError
+from tasks.integrity import backdated_task
 from tasks.normalize import normalize_task
 from tasks.verify import verify_task
 
@@ -58,15 +64,18 @@ def report(
     try:
         job = start_job(as_of, source)
         the_period = resolve_period(period, job, kind)
-        folder = period_folder(job.settings.output_dir, the_period.key)
+        output = job.settings.output_dir
+        folder = period_folder(output, the_period.key)
         if snapshot:
             raw = load_snapshot_task(Path(snapshot))
             snapshot_path = Path(snapshot)
         else:
             raw = read_source_task(job.settings)
             snapshot_path = save_snapshot_task(raw, folder / "snapshots")
+            prune_snapshots_task(output, job.plan.retention.snapshot_days, job.as_of)
         records, problems = normalize_task(raw, job.plan)
-        findings = verify_task(records, job.plan, the_period, job.as_of, problems)
+        backdated = backdated_task(records, job.plan, the_period, output, raw.read_at)
+        findings = verify_task(records, job.plan, the_period, job.as_of, problems, backdated)
         compiled = compile_report_task(findings, job.plan, folder, DEFAULT_TEMPLATE)
         mail = compose_report_mail(
             findings,

@@ -102,6 +102,34 @@ def save_snapshot(raw: RawBook, folder: Path) -> Path:
     return path
 
 
+def snapshot_files(output_dir: Path) -> list[tuple[datetime, Path]]:
+    """Every snapshot under ``output_dir`` (``<folder>/snapshots/``) with its read time, oldest
+    first. The read time comes from the file name that save_snapshot gave it."""
+    found = []
+    for path in output_dir.glob(f"*/snapshots/du-lieu-*{SNAPSHOT_SUFFIX}"):
+        stamp = path.name.removeprefix("du-lieu-").removesuffix(SNAPSHOT_SUFFIX)
+        try:
+            read_at = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=ZoneInfo(TIMEZONE))
+        except ValueError:
+            continue  # not one of ours
+        found.append((read_at, path))
+    return sorted(found)
+
+
+def prune_snapshots(output_dir: Path, keep_days: int, today: date) -> list[Path]:
+    """Delete snapshots older than ``keep_days``, but never the newest of each folder (period):
+    every report can still be rebuilt from the data it was last made from."""
+    newest: dict[Path, Path] = {}
+    for _, path in snapshot_files(output_dir):
+        newest[path.parent] = path  # sorted oldest first: the last one wins
+    removed = []
+    for read_at, path in snapshot_files(output_dir):
+        if (today - read_at.date()).days > keep_days and newest[path.parent] != path:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def load_snapshot(path: Path) -> RawBook:
     """A RawBook from a snapshot written by save_snapshot."""
     try:
@@ -116,3 +144,4 @@ def load_snapshot(path: Path) -> RawBook:
 read_source_task = task(name="Đọc bảng tính", cache_policy=NO_CACHE)(read_source)
 load_snapshot_task = task(name="Đọc ảnh chụp dữ liệu", cache_policy=NO_CACHE)(load_snapshot)
 save_snapshot_task = task(name="Lưu ảnh chụp dữ liệu", cache_policy=NO_CACHE)(save_snapshot)
+prune_snapshots_task = task(name="Dọn ảnh chụp cũ", cache_policy=NO_CACHE)(prune_snapshots)

@@ -74,6 +74,7 @@ def build_result(findings: Findings) -> dict[str, Any]:
             for d in findings.late_dossiers
         ],
         "problems": [p.to_json() for p in findings.problems],
+        "backdated": [p.to_json() for p in findings.backdated],
         "totals": findings.totals,
     }
 
@@ -124,6 +125,12 @@ def shortcomings(findings: Findings, plan: Plan) -> list[str]:
         items.append(
             f"Có {len(no_apology)}/{len(findings.late_dossiers)} hồ sơ trễ hẹn chưa có phiếu "
             "xin lỗi đúng hạn."
+        )
+    if findings.backdated:
+        where = "; ".join(f"tab '{p.tab}' dòng {p.row}" for p in findings.backdated)
+        items.append(
+            f"Có {len(findings.backdated)} dòng ghi ngày trước hạn nhưng chỉ xuất hiện trong dữ "
+            f"liệu sau hạn (nghi nhập lùi ngày, đề nghị xác minh): {where}."
         )
     if findings.problems:
         items.append(
@@ -291,7 +298,7 @@ def summary_rows(findings: Findings, run_time: str) -> list[list[str | int]]:
     rows.append([])
     rows.append([f"Lỗi dữ liệu cần sửa ({len(findings.problems)})"])
     rows.append(["Tab", "Dòng", "Cột", "Giá trị", "Nội dung lỗi"])
-    for p in findings.problems:
+    for p in findings.problems + findings.backdated:
         rows.append([p.tab, p.row if p.row is not None else "", p.column or "", p.value, p.message])
     return rows
 

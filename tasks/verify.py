@@ -71,6 +71,7 @@ class Findings:
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
     by_month: list[tuple[str, int]] = field(default_factory=list)  # 6-month / annual only
     unit_report_due: date | None = None
+    backdated: list[Problem] = field(default_factory=list)  # flagged rows (tasks.integrity)
 
     def units_behind(self) -> list[UnitFinding]:
         """Units with anything to fix: below quota, or a late/missing item."""
@@ -110,9 +111,15 @@ def known_on(records: Records, as_of: date) -> Records:
 
 
 def verify(
-    records: Records, plan: Plan, period: Period, as_of: date, problems: list[Problem]
+    records: Records,
+    plan: Plan,
+    period: Period,
+    as_of: date,
+    problems: list[Problem],
+    backdated: list[Problem] | None = None,
 ) -> Findings:
-    """Apply every rule for ``period`` as things stood on ``as_of``."""
+    """Apply every rule for ``period`` as things stood on ``as_of``. ``problems`` (bad rows) and
+    ``backdated`` (suspect rows) are carried along for the report."""
     records = known_on(records, as_of)
     rule = plan.reporting.window
     window = report_window(period, rule)
@@ -152,6 +159,7 @@ def verify(
         totals=totals(products, plan),
         by_month=products_by_month(records, period, rule) if months > 1 else [],
         unit_report_due=report_due,
+        backdated=backdated or [],
     )
 
 

@@ -499,8 +499,8 @@ def section_results(doc) -> None:
     )
     para(
         doc,
-        "Chỉ tiêu của {{ period.label }}: số tin, bài tối thiểu mỗi tháng của đơn vị nhân với số "
-        "tháng của kỳ báo cáo.",
+        "Chỉ tiêu {{ period.label }}: số tin, bài tối thiểu mỗi tháng của đơn vị"
+        "{% if period.kind != 'month' %} nhân với số tháng của kỳ báo cáo{% endif %}.",
         NOTE,
         before=3,
     )

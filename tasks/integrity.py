@@ -1,0 +1,142 @@
+"""Back-dated entries: a row dated on or before a deadline that was not in the data read after
+that deadline. Each run keeps a snapshot, so the earliest snapshot read after a deadline tells
+what existed then; a row missing from it was typed later and dated back. Flagged, not dropped:
+the Office decides (DESIGN: nothing a unit typed is lost)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.calendar import Period, report_window
+from tasks.collect import load_snapshot, snapshot_files
+from tasks.dates import format_vn
+from tasks.errors import SheetStructureError, SourceError
+from tasks.models import Problem, Records
+from tasks.normalize import normalize
+from tasks.plan import Plan
+from tasks.verify import work_calendar
+
+# Loads the records of the earliest snapshot read after a date (or None if there is none).
+Baseline = Callable[[date], tuple[datetime, Records] | None]
+
+
+def find_backdated(
+    records: Records, plan: Plan, period: Period, baseline: Baseline
+) -> list[Problem]:
+    """Flags for concretisations, the period's unit reports and apologies that claim a date on
+    or before their deadline but were absent from the first data read after that deadline."""
+    flags: list[Problem] = []
+    titles = records.tab_titles
+    deadline = plan.deadlines.concretization
+    flags += _check(
+        records.concretizations,
+        deadline,
+        baseline,
+        lambda r: r.concretizations,
+        ["unit", "date", "doc_number"],
+        "date",
+        (titles.get("concretizations", "Cụ thể hóa"), "Ngày hoàn thành"),
+    )
+    window = report_window(period, plan.reporting.window)
+    due = work_calendar(plan).add_working_days(window.end, plan.deadlines.unit_report_working_days)
+    reports = records.unit_reports[records.unit_reports["period"] == period.key]
+    flags += _check(
+        reports,
+        due,
+        baseline,
+        lambda r: r.unit_reports,
+        ["unit", "period", "sent"],
+        "sent",
+        (titles.get("unit_reports", "Báo cáo đơn vị"), "Ngày gửi"),
+    )
+    dossiers = records.dossiers
+    in_window = dossiers[(dossiers["due"] >= window.start) & (dossiers["due"] <= window.end)]
+    apologised = in_window[in_window["apology_date"].notna()]
+    for due_day, group in apologised.groupby("due"):
+        flags += _check(
+            group,
+            due_day,
+            baseline,
+            lambda r: r.dossiers,
+            ["code", "apology_date"],
+            "apology_date",
+            (titles.get("dossiers", "Hồ sơ trễ hẹn"), "Ngày xin lỗi"),
+        )
+    return sorted(flags, key=lambda p: (p.tab, p.row or 0))
+
+
+def _check(
+    rows: pd.DataFrame,
+    deadline: date,
+    baseline: Baseline,
+    same_tab: Callable[[Records], pd.DataFrame],
+    identity: list[str],
+    date_column: str,
+    where: tuple[str, str],
+) -> list[Problem]:
+    claimed = rows[rows[date_column] <= deadline]
+    if claimed.empty:
+        return []
+    earlier = baseline(deadline)
+    if earlier is None:
+        return []  # no data read after the deadline before this run: nothing to compare with
+    read_at, old = earlier
+    known = set(same_tab(old)[identity].itertuples(index=False, name=None))
+    tab, column = where
+    flags = []
+    for row in claimed.itertuples():
+        if tuple(getattr(row, c) for c in identity) in known:
+            continue
+        day = getattr(row, date_column)
+        flags.append(
+            Problem(
+                tab,
+                row.row,
+                column,
+                format_vn(day),
+                f"Dòng ghi ngày {format_vn(day)} (hạn {format_vn(deadline)}) nhưng chưa có trong "
+                f"dữ liệu đọc lúc {read_at:%H:%M ngày %d/%m/%Y}: có thể được nhập sau hạn và "
+                "ghi lùi ngày, đề nghị xác minh.",
+            )
+        )
+    return flags
+
+
+def snapshot_baseline(output_dir: Path, plan: Plan, before: datetime) -> Baseline:
+    """A Baseline over the snapshots kept under ``output_dir`` that were read before ``before``
+    (this run's own read). Each snapshot is normalised at most once."""
+    history = [(at, path) for at, path in snapshot_files(output_dir) if at < before]
+    cache: dict[Path, Records | None] = {}
+
+    def earliest_after(deadline: date) -> tuple[datetime, Records] | None:
+        for read_at, path in history:
+            if read_at.date() <= deadline:
+                continue
+            if path not in cache:
+                try:
+                    cache[path] = normalize(load_snapshot(path), plan)[0]
+                except (SourceError, SheetStructureError):
+                    cache[path] = None  # a damaged or incomplete old snapshot proves nothing
+            records = cache[path]
+            if records is not None:
+                return read_at, records
+        return None
+
+    return earliest_after
+
+
+def backdated_entries(
+    records: Records, plan: Plan, period: Period, output_dir: Path, read_at: str
+) -> list[Problem]:
+    """find_backdated against the snapshots this output folder kept before ``read_at``."""
+    baseline = snapshot_baseline(output_dir, plan, datetime.fromisoformat(read_at))
+    return find_backdated(records, plan, period, baseline)
+
+
+backdated_task = task(name="Kiểm tra nhập lùi ngày", cache_policy=NO_CACHE)(backdated_entries)

@@ -10,7 +10,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows.common import resolve_period, start_job
-from tasks.artifacts import publish_report
+from tasks.artifacts import Progress, report_outcome
 from tasks.collect import (
     load_snapshot_task,
     prune_snapshots_task,
@@ -64,6 +64,7 @@ def report(
     try:
         job = start_job(as_of, source)
         the_period = resolve_period(period, job, kind)
+        progress = Progress(f"Lập báo cáo {the_period.label}")
         output = job.settings.output_dir
         folder = period_folder(output, the_period.key)
         if snapshot:
@@ -73,43 +74,19 @@ def report(
             raw = read_source_task(job.settings)
             snapshot_path = save_snapshot_task(raw, folder / "snapshots")
             prune_snapshots_task(output, job.plan.retention.snapshot_days, job.as_of)
+        progress(25)
         records, problems = normalize_task(raw, job.plan)
         backdated = backdated_task(records, job.plan, the_period, output, raw.read_at)
         findings = verify_task(records, job.plan, the_period, job.as_of, problems, backdated)
+        progress(50)
         compiled = compile_report_task(findings, job.plan, folder, DEFAULT_TEMPLATE)
-        mail = compose_report_mail(
-            findings,
-            job.plan,
-            compiled.context,
-            compiled.document_path,
-            compiled.attachment_name,
-            compiled.content_hash,
-        )
+        mail = compose_report_mail(findings, job.plan, compiled)
+        progress(75)
         sent = send_mail_task(mail, job.settings, send, force)
         wrote_back = not snapshot and write_back_task(
             job.settings, summary_rows(findings, raw.read_at), raw.sheet_meta
         )
+        progress(100)
     except CchcError as err:
         return Failed(message=str(err))
-    files = {
-        "Báo cáo": str(compiled.document_path),
-        "Kết quả (JSON)": str(compiled.result_path),
-        "Ảnh chụp dữ liệu": str(snapshot_path),
-    }
-    if sent.path:
-        files["Thư (hộp thư đi)"] = str(sent.path)
-    mail_line = {
-        "sent": "đã gửi qua máy chủ thư",
-        "outbox": "đã ghi vào hộp thư đi (chưa gửi)",
-        "duplicate": "không gửi lại (nội dung giống lần trước)",
-    }[sent.status]
-    publish_report(findings, files, mail_line)
-    return {
-        "period": the_period.key,
-        "label": the_period.label,
-        "files": files,
-        "mail": mail_line,
-        "wrote_back": wrote_back,
-        "figures": compiled.context["summary"],
-        "website": compiled.context["website"]["met_text"],
-    }
+    return report_outcome(findings, compiled, snapshot_path, sent, wrote_back)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 
-from tasks.compile import STATUS_TEXT
+from tasks.compile import STATUS_TEXT, CompiledReport
+from tasks.mail import SendResult
 from tasks.models import Problem
 from tasks.verify import Findings
 
@@ -14,6 +22,18 @@ from tasks.verify import Findings
 def _key(text: str) -> str:
     # Artifact keys allow lowercase letters, digits and dashes only.
     return "".join(c if c.isascii() and c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+class Progress:
+    """A progress bar in the UI while a long run works (the 100k-row sheets take a while)."""
+
+    def __init__(self, description: str) -> None:
+        created = create_progress_artifact(progress=0.0, description=description)
+        assert isinstance(created, UUID)  # sync context: prefect 3.9 types it as maybe-awaitable
+        self._id = created
+
+    def __call__(self, percent: float) -> None:
+        update_progress_artifact(artifact_id=self._id, progress=percent)
 
 
 def problems_table(problems: list[Problem]) -> list[dict[str, Any]]:
@@ -79,3 +99,37 @@ def publish_report(findings: Findings, files: dict[str, str], mail_line: str) ->
         description=f"Đơn vị và tình trạng, {period.label}",
     )
     publish_problems(findings.problems, period.key)
+
+
+MAIL_OUTCOME = {
+    "sent": "đã gửi qua máy chủ thư",
+    "outbox": "đã ghi vào hộp thư đi (chưa gửi)",
+    "duplicate": "không gửi lại (nội dung giống lần trước)",
+}
+
+
+def report_outcome(
+    findings: Findings,
+    report: CompiledReport,
+    snapshot: Path,
+    sent: SendResult,
+    wrote_back: bool,
+) -> dict[str, Any]:
+    """Publish the run's artifacts and return what the CLI prints: files, figures, mail."""
+    files = {
+        "Báo cáo": str(report.document_path),
+        "Kết quả (JSON)": str(report.result_path),
+        "Ảnh chụp dữ liệu": str(snapshot),
+    }
+    if sent.path:
+        files["Thư (hộp thư đi)"] = str(sent.path)
+    publish_report(findings, files, MAIL_OUTCOME[sent.status])
+    return {
+        "period": findings.period.key,
+        "label": findings.period.label,
+        "files": files,
+        "mail": MAIL_OUTCOME[sent.status],
+        "wrote_back": wrote_back,
+        "figures": report.context["summary"],
+        "website": report.context["website"]["met_text"],
+    }

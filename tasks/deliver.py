@@ -17,7 +17,7 @@ import jinja2
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.compile import STATUS_TEXT
+from tasks.compile import STATUS_TEXT, CompiledReport
 from tasks.dates import format_vn
 from tasks.errors import OutputError
 from tasks.mail import OutgoingMail, Recipient, SendResult, deliver_mail
@@ -72,19 +72,12 @@ def report_subject(findings: Findings) -> str:
     return f"Báo cáo kết quả thông tin, tuyên truyền CCHC {findings.period.label}"
 
 
-def compose_report_mail(
-    findings: Findings,
-    plan: Plan,
-    context: dict[str, Any],
-    document: Path,
-    attachment_name: str,
-    content_hash: str,
-) -> OutgoingMail:
+def compose_report_mail(findings: Findings, plan: Plan, report: CompiledReport) -> OutgoingMail:
     """The report e-mail to the leadership (cc the Office), with the .docx attached."""
     leaders = plan.recipients.leadership
     greeting = ", ".join(p.name for p in leaders) or "Lãnh đạo Sở"
     text, html = render_mail(
-        "bao-cao", {**context, "greeting": greeting, "behind": unit_issues(findings)}
+        "bao-cao", {**report.context, "greeting": greeting, "behind": unit_issues(findings)}
     )
     return OutgoingMail(
         key=f"report:{findings.period.key}",
@@ -93,8 +86,8 @@ def compose_report_mail(
         subject=report_subject(findings),
         text=text,
         html=html,
-        content_hash=content_hash,
-        attachments=[(document, attachment_name)],
+        content_hash=report.content_hash,
+        attachments=[(report.document_path, report.attachment_name)],
     )
 
 

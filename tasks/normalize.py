@@ -54,6 +54,8 @@ def _clean(value: Cell) -> str:
     would change nothing costs ~1 µs: one space between words and none around them, NFC, no
     invisible characters -- exactly the things clean_text fixes.
     """
+    if isinstance(value, int):  # also bool; clean_text gives str() of both
+        return str(value)
     if (
         isinstance(value, str)
         and " ".join(value.split()) == value
@@ -62,6 +64,20 @@ def _clean(value: Cell) -> str:
     ):
         return value
     return clean_text(value)
+
+
+def _memo(parse: Callable[[Cell], Any]) -> Callable[[Cell], Any]:
+    """``parse`` answering each distinct cell value once: unit codes, areas, channels, kinds and
+    dates repeat thousands of times in a big sheet. Errors are not remembered (they are rare)."""
+    answers: dict[tuple[type, Cell], Any] = {}
+
+    def parse_once(value: Cell) -> Any:
+        key = (type(value), value)  # 1, 1.0 and True are equal as dict keys, not as cells
+        if key not in answers:
+            answers[key] = parse(value)
+        return answers[key]
+
+    return parse_once
 
 
 class CellError(ValueError):
@@ -159,7 +175,6 @@ class _Lookup:
         self.kinds = {match_key(n): k.key for k in plan.kinds for n in [k.name, *k.aliases]}
         self.online = {c.key for c in plan.channels if c.online}
         self.units: dict[str, str] = {}
-        self._area_of: dict[str, int] = {}  # the same few texts on every row: parse each once
 
     def unit(self, value: Cell) -> str:
         text = _required(value)
@@ -173,11 +188,6 @@ class _Lookup:
 
     def area(self, value: Cell) -> int:
         text = _required(value)
-        if text not in self._area_of:
-            self._area_of[text] = self._parse_area(text)
-        return self._area_of[text]
-
-    def _parse_area(self, text: str) -> int:
         number = _LEADING_NUMBER.match(strip_marks(match_key(text)))
         if number:
             if int(number.group(1)) in self.area_numbers:
@@ -318,12 +328,17 @@ def normalize(
         concretizations=_frame(
             _Parser(located[CONCRETIZATIONS.key], read_on, problems),
             CONCRETIZATIONS,
-            {"unit": lookup.unit, "doc_number": _text, "link": _link, "note": _text},
+            {"unit": _memo(lookup.unit), "doc_number": _text, "link": _link, "note": _text},
         ),
         unit_reports=_frame(
             _Parser(located[UNIT_REPORTS.key], read_on, problems),
             UNIT_REPORTS,
-            {"unit": lookup.unit, "period": _period, "doc_number": _text, "link": _link},
+            {
+                "unit": _memo(lookup.unit),
+                "period": _memo(_period),
+                "doc_number": _text,
+                "link": _link,
+            },
         ),
         dossiers=_dossiers(_Parser(located[DOSSIERS.key], read_on, problems), lookup),
         tab_titles={key: loc.tab.title for key, loc in located.items()},
@@ -340,7 +355,7 @@ def _frame(
 ) -> pd.DataFrame:
     for column in spec.columns:
         if column.is_date:
-            fields[column.key] = parser.date(column.required)
+            fields[column.key] = _memo(parser.date(column.required))
     rows = [record for _, record, _ in parser.parse(fields)]
     return _to_frame(rows, ["row", *fields])
 
@@ -432,11 +447,11 @@ def _emails(parser: _Parser, row: int, value: Cell) -> list[str]:
 
 def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     fields: dict[str, Callable[[Cell], Any]] = {
-        "date": parser.date(required=True),
-        "unit": lookup.unit,
-        "area": lookup.area,
-        "channel": lookup.channel,
-        "kind": lookup.kind,
+        "date": _memo(parser.date(required=True)),
+        "unit": _memo(lookup.unit),
+        "area": _memo(lookup.area),
+        "channel": _memo(lookup.channel),
+        "kind": _memo(lookup.kind),
         "title": _required_text,
         "link": _link,
         "author": _text,
@@ -477,10 +492,10 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     fields: dict[str, Callable[[Cell], Any]] = {
         "code": _required_text,
         "procedure": _text,
-        "unit": lookup.unit,
-        "due": parser.date(required=True),
-        "returned": parser.date(required=False),
-        "apology_date": parser.date(required=False),
+        "unit": _memo(lookup.unit),
+        "due": _memo(parser.date(required=True)),
+        "returned": _memo(parser.date(required=False)),
+        "apology_date": _memo(parser.date(required=False)),
         "apology_number": _text,
     }
     rows: list[dict[str, Any]] = []

@@ -129,6 +129,12 @@ def verify(
     report_due = cal.add_working_days(window.end, plan.deadlines.unit_report_working_days)
 
     counts = products.groupby("unit").size()
+    # Each unit's first concretisation and first report for the period, in one pass each
+    # (filtering the frames once per unit made this the slowest rule with 300 units).
+    concretized = first_by_unit(records.concretizations, "date")
+    reports = records.unit_reports
+    reported = first_by_unit(reports[reports["period"] == period.key], "sent")
+    deadline = plan.deadlines.concretization
     months = len(period.months())
     units = []
     for unit in records.units[records.units["active"]].itertuples():
@@ -143,8 +149,8 @@ def verify(
                 products=count,
                 quota=quota,
                 quota_met=count >= quota,
-                concretization=concretization_status(records, plan, unit.code, as_of),
-                unit_report=unit_report_status(records, unit.code, period, report_due, as_of),
+                concretization=deadline_status(concretized.get(unit.code), deadline, as_of),
+                unit_report=deadline_status(reported.get(unit.code), report_due, as_of),
             )
         )
     return Findings(
@@ -163,14 +169,27 @@ def verify(
     )
 
 
+def deadline_status(first: date | None, due: date, as_of: date) -> StatusDate:
+    """On time if ``first`` is on or before ``due`` (inclusive), else late; with nothing done,
+    missing once ``due`` has passed and not due before."""
+    if first is not None:
+        return StatusDate(ON_TIME if first <= due else LATE, first, due)
+    return StatusDate(MISSING if as_of > due else NOT_DUE, None, due)
+
+
+def first_by_unit(frame: pd.DataFrame, column: str) -> dict[str, date]:
+    """The earliest ``column`` date of each unit in ``frame``."""
+    first: dict[str, date] = {}
+    for unit, day in zip(frame["unit"], frame[column], strict=True):
+        if unit not in first or day < first[unit]:
+            first[unit] = day
+    return first
+
+
 def concretization_status(records: Records, plan: Plan, unit: str, as_of: date) -> StatusDate:
     """On time if dated on or before the deadline (inclusive); missing only once it has passed."""
-    deadline = plan.deadlines.concretization
-    dates = records.concretizations.loc[records.concretizations["unit"] == unit, "date"]
-    if len(dates):
-        first = min(dates)
-        return StatusDate(ON_TIME if first <= deadline else LATE, first, deadline)
-    return StatusDate(MISSING if as_of > deadline else NOT_DUE, None, deadline)
+    first = first_by_unit(records.concretizations, "date").get(unit)
+    return deadline_status(first, plan.deadlines.concretization, as_of)
 
 
 def unit_report_status(
@@ -178,11 +197,8 @@ def unit_report_status(
 ) -> StatusDate:
     """The unit's report for ``period``: on time if sent by ``due``; missing once ``due`` passed."""
     reports = records.unit_reports
-    sent = reports.loc[(reports["unit"] == unit) & (reports["period"] == period.key), "sent"]
-    if len(sent):
-        first = min(sent)
-        return StatusDate(ON_TIME if first <= due else LATE, first, due)
-    return StatusDate(MISSING if as_of > due else NOT_DUE, None, due)
+    first = first_by_unit(reports[reports["period"] == period.key], "sent").get(unit)
+    return deadline_status(first, due, as_of)
 
 
 def website_quota(records: Records, plan: Plan, period: Period, as_of: date) -> WebsiteQuota:

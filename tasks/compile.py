@@ -79,9 +79,12 @@ def build_result(findings: Findings) -> dict[str, Any]:
     }
 
 
-def result_hash(result: dict[str, Any]) -> str:
-    """A hash of the figures (not of the .docx bytes, which change with every render)."""
-    canonical = json.dumps(result, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def content_hash(result: dict[str, Any], context: dict[str, Any]) -> str:
+    """What "the same report" means for never-twice: the figures and the annex's products, not
+    the .docx bytes (they change with every render) nor the as-of date (a rerun on a later day
+    with the same figures is the same report)."""
+    content = {**result, "as_of": None, "annex": context["products"]}
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -106,14 +109,17 @@ def shortcomings(findings: Findings, plan: Plan) -> list[str]:
                 f"CCHC trong kỳ {_month_label(month.period)} "
                 f"({_vn(month.window.start)} - {_vn(month.window.end)}): {month.count}."
             )
-    for field, what in (("concretization", "cụ thể hóa nội dung tuyên truyền"),):
-        late = [u.name for u in findings.units if getattr(u, field).status == LATE]
-        missing = [u.name for u in findings.units if getattr(u, field).status == MISSING]
-        deadline = _vn(plan.deadlines.concretization)
-        if late:
-            items.append(f"Đơn vị {what} sau hạn {deadline}: {'; '.join(late)}.")
-        if missing:
-            items.append(f"Đơn vị chưa {what} (hạn {deadline}): {'; '.join(missing)}.")
+    deadline = _vn(plan.deadlines.concretization)
+    late = [u.name for u in findings.units if u.concretization.status == LATE]
+    missing = [u.name for u in findings.units if u.concretization.status == MISSING]
+    if late:
+        items.append(
+            f"Đơn vị cụ thể hóa nội dung tuyên truyền sau hạn {deadline}: {'; '.join(late)}."
+        )
+    if missing:
+        items.append(
+            f"Đơn vị chưa cụ thể hóa nội dung tuyên truyền (hạn {deadline}): {'; '.join(missing)}."
+        )
     late_reports = [u.name for u in findings.units if u.unit_report.status == LATE]
     missing_reports = [u.name for u in findings.units if u.unit_report.status == MISSING]
     if late_reports:
@@ -336,7 +342,8 @@ def compile_report(findings: Findings, plan: Plan, folder: Path, template: Path)
     result_path = write_result(result, folder)
     name = document.report_file_name(findings.period.key)
     document_path = document.render_report(context, template, folder / name)
-    return CompiledReport(result, context, result_hash(result), result_path, document_path, name)
+    digest = content_hash(result, context)
+    return CompiledReport(result, context, digest, result_path, document_path, name)
 
 
 compile_report_task = task(name="Lập báo cáo", cache_policy=NO_CACHE)(compile_report)

@@ -1,0 +1,103 @@
+from datetime import date
+
+from tasks.calendar import parse_period
+from tasks.compile import (
+    build_result,
+    content_hash,
+    date_line,
+    report_context,
+    shortcomings,
+    summary_rows,
+)
+from tasks.normalize import normalize
+from tasks.verify import verify
+from tests.builders import book, product
+
+AS_OF = date(2026, 6, 5)
+
+
+def findings_for(plan, **tabs):
+    records, problems = normalize(book(**tabs), plan)
+    return verify(records, plan, parse_period("2026-05"), AS_OF, problems)
+
+
+def test_date_line_leading_zero_rule():
+    assert date_line("Đắk Lắk", date(2026, 2, 5)) == "Đắk Lắk, ngày 05 tháng 02 năm 2026"
+    assert date_line("Đắk Lắk", date(2026, 5, 15)) == "Đắk Lắk, ngày 15 tháng 5 năm 2026"
+    assert date_line("Đắk Lắk", date(2026, 12, 1)) == "Đắk Lắk, ngày 01 tháng 12 năm 2026"
+
+
+def test_result_has_exactly_the_design_fields(plan):
+    findings = findings_for(
+        plan,
+        products=[product("20/04/2026", "VP"), product("99/04/2026", "VP", title="x")],
+        concretizations=[["VP", "15/05/2026"]],
+        dossiers=[["H1", "Cấp phép", "VP", "20/04/2026", "25/04/2026", "", ""]],
+    )
+    result = build_result(findings)
+    assert set(result) == {
+        "period", "window", "as_of", "units", "website", "late_dossiers", "problems",
+        "backdated", "totals",
+    }  # fmt: skip
+    assert result["window"] == {"start": "2026-04-15", "end": "2026-05-14"}
+    assert result["as_of"] == "2026-06-05"
+    vp = result["units"][0]
+    assert vp == {
+        "code": "VP",
+        "name": "Văn phòng Sở",
+        "products": 1,
+        "quota": 4,
+        "quota_met": False,
+        "concretization": {"status": "on_time", "date": "2026-05-15"},
+        "unit_report": {"status": "missing", "date": None},
+    }
+    assert result["late_dossiers"] == [
+        {
+            "code": "H1",
+            "unit": "VP",
+            "due": "2026-04-20",
+            "returned": "2026-04-25",
+            "apology": {"status": "missing", "date": None},
+        }
+    ]
+    assert result["problems"] == [
+        {
+            "tab": "Tin bài",
+            "row": 3,
+            "column": "Ngày",
+            "value": "99/04/2026",
+            "message": "Ngày '99/04/2026' không tồn tại: tháng 4/2026 chỉ có 30 ngày.",
+        }
+    ]
+    assert result["website"]["required"] == 1 and result["website"]["count"] == 1
+    assert sum(result["totals"]["by_channel"].values()) == 1
+
+
+def test_content_hash_follows_figures_and_annex_not_the_as_of_date(plan):
+    def digest(as_of=AS_OF, **tabs):
+        records, problems = normalize(book(**tabs), plan)
+        findings = verify(records, plan, parse_period("2026-05"), as_of, problems)
+        return content_hash(build_result(findings), report_context(findings, plan))
+
+    one = digest(products=[product("20/04/2026")])
+    assert digest(products=[product("20/04/2026")]) == one
+    assert digest(date(2026, 6, 6), products=[product("20/04/2026")]) == one  # a day later
+    assert digest(products=[product("21/04/2026")]) != one  # same figures, another annex row
+    assert digest(products=[product("20/04/2026", title="Tin khác")]) != one
+
+
+def test_shortcomings_name_units_and_problems(plan):
+    findings = findings_for(plan, products=[product("20/04/2026", "PHÒNG X")])
+    text = " ".join(shortcomings(findings, plan))
+    assert "Văn phòng Sở (0/4)" in text
+    assert "Có 1 dòng dữ liệu nhập sai" in text
+    assert "Thanh tra Sở" in text  # no concretisation and no report
+
+
+def test_summary_rows_one_per_active_unit_then_problems(plan):
+    findings = findings_for(plan, products=[product("20/04/2026", "PHÒNG X")])
+    rows = summary_rows(findings, "2026-06-05T08:00:00+07:00")
+    codes = [r[0] for r in rows[2:5]]
+    assert codes == ["VP", "QLXD", "TTR"]
+    assert rows[6] == ["Lỗi dữ liệu cần sửa (1)"]
+    assert rows[8][:3] == ["Tin bài", 2, "Đơn vị"]

@@ -11,6 +11,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows.common import start_job, started_too_late
+from tasks.calendar import today_in_vietnam
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.dates import format_vn
 from tasks.deliver import send_reminders_task
@@ -22,7 +23,7 @@ from tasks.verify import work_calendar
 
 @flow(
     name="nhac-viec-cchc",
-    flow_run_name=lambda: f"nhac-viec-{flow_run.parameters.get('as_of') or 'hom-nay'}",
+    flow_run_name=lambda: f"nhac-viec-{flow_run.parameters.get('as_of') or today_in_vietnam()}",
     description="Nhắc các đơn vị còn nợ việc theo Kế hoạch tuyên truyền CCHC (chỉ ngày làm việc).",
 )
 def remind(

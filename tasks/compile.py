@@ -330,7 +330,6 @@ class CompiledReport:
     content_hash: str
     result_path: Path
     document_path: Path
-    attachment_name: str
 
 
 def compile_report(findings: Findings, plan: Plan, folder: Path, template: Path) -> CompiledReport:
@@ -343,7 +342,7 @@ def compile_report(findings: Findings, plan: Plan, folder: Path, template: Path)
     name = document.report_file_name(findings.period.key)
     document_path = document.render_report(context, template, folder / name)
     digest = content_hash(result, context)
-    return CompiledReport(result, context, digest, result_path, document_path, name)
+    return CompiledReport(result, context, digest, result_path, document_path)
 
 
 compile_report_task = task(name="Lập báo cáo", cache_policy=NO_CACHE)(compile_report)

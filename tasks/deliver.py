@@ -72,6 +72,12 @@ def report_subject(findings: Findings) -> str:
     return f"Báo cáo kết quả thông tin, tuyên truyền CCHC {findings.period.label}"
 
 
+def attachment_name(findings: Findings) -> str:
+    """``Báo cáo tuyên truyền CCHC tháng 5-2026.docx``: readable in the leaders' mail client
+    (the file on disk keeps an ASCII name; mail.py encodes this one per RFC 2231)."""
+    return f"Báo cáo tuyên truyền CCHC {findings.period.label.replace('/', '-')}.docx"
+
+
 def compose_report_mail(findings: Findings, plan: Plan, report: CompiledReport) -> OutgoingMail:
     """The report e-mail to the leadership (cc the Office), with the .docx attached."""
     leaders = plan.recipients.leadership
@@ -87,7 +93,7 @@ def compose_report_mail(findings: Findings, plan: Plan, report: CompiledReport) 
         text=text,
         html=html,
         content_hash=report.content_hash,
-        attachments=[(report.document_path, report.attachment_name)],
+        attachments=[(report.document_path, attachment_name(findings))],
     )
 
 

@@ -88,7 +88,7 @@ def test_report_e_mailed_once_through_smtp(out, monkeypatch):
     assert message["Subject"] == "Báo cáo kết quả thông tin, tuyên truyền CCHC tháng 5/2026"
     assert "Đơn vị đạt chỉ tiêu" in message.get_body(("plain",)).get_content()
     attachment = next(message.iter_attachments())
-    assert attachment.get_filename().endswith(".docx")
+    assert attachment.get_filename() == "Báo cáo tuyên truyền CCHC tháng 5-2026.docx"
     path = out / "attached.docx"
     path.write_bytes(attachment.get_content())
     assert any("BÁO CÁO" in p.text for p in Document(path).paragraphs)

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from tasks.calendar import Period, last_closed_period, parse_period, today_in_vietnam
 from tasks.dates import DateError, parse_date
-from tasks.errors import SettingsError
+from tasks.errors import CchcError, SettingsError
 from tasks.plan import Plan, load_plan
 from tasks.settings import Settings, load_settings
+
+
+class _NoTracebackForUserErrors(logging.Filter):
+    """Our own errors carry a Vietnamese message that says what to do; Prefect would log them
+    with a traceback (task and flow engine, prefect 3.9), which reads like a crash to the Office.
+    Programming errors keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], CchcError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+for _name in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(_name).addFilter(_NoTracebackForUserErrors())
 
 
 @dataclass

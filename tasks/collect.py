@@ -6,6 +6,7 @@ RawBook in Google's UNFORMATTED_VALUE shapes, so normalisation does not care whe
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 from datetime import date, datetime, time
@@ -91,11 +92,17 @@ def save_snapshot(raw: RawBook, folder: Path) -> Path:
     """Keep the exact values read (gzip JSON) so the report can be rebuilt; returns the file."""
     stamp = raw.read_at.replace(":", "").replace("-", "")[:15]
     path = folder / f"du-lieu-{stamp}{SNAPSHOT_SUFFIX}"
+    # Written aside and renamed: a full disk must not leave a truncated snapshot that looks like
+    # a good one (integrity checks and --snapshot would read it).
+    temp = folder / f".tmp-{path.name}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(raw.to_json(), ensure_ascii=False).encode("utf-8")
-        path.write_bytes(gzip.compress(payload, mtime=0))
+        temp.write_bytes(gzip.compress(payload, mtime=0))
+        temp.replace(path)
     except OSError as err:
+        with contextlib.suppress(OSError):  # the folder itself may be what failed
+            temp.unlink(missing_ok=True)
         raise OutputError(
             f"Không ghi được ảnh chụp dữ liệu vào '{folder}': {err.strerror}"
         ) from err

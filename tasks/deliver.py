@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -19,12 +21,14 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.compile import STATUS_TEXT, CompiledReport
 from tasks.dates import format_vn
-from tasks.errors import OutputError
+from tasks.errors import OutputError, SourceError
 from tasks.mail import OutgoingMail, Recipient, SendResult, deliver_mail
 from tasks.plan import Plan
 from tasks.reminders import UnitReminder
 from tasks.settings import REPO_ROOT, Settings
 from tasks.verify import LATE, MISSING, Findings
+
+logger = logging.getLogger(__name__)
 
 EMAIL_TEMPLATES = REPO_ROOT / "templates" / "email"
 _SAFE_FOLDER = re.compile(r"^[0-9A-Za-z-]+$")
@@ -116,16 +120,35 @@ def already_reminded(output_dir: Path) -> set[tuple[str, str]]:
     path = output_dir / REMINDED_LOG
     if not path.exists():
         return set()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return {(e["unit"], e["item"]) for e in map(json.loads, filter(None, lines))}
+    done: set[tuple[str, str]] = set()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line) if line.strip() else None
+            if entry is not None:
+                done.add((entry["unit"], entry["item"]))
+        except (ValueError, KeyError, TypeError):
+            # A line torn by a kill or a full disk: that one item is reminded again, no more.
+            logger.warning("Bỏ qua dòng hỏng trong %s: %s", path, line[:80])
+    return done
 
 
 def record_reminded(output_dir: Path, unit: str, keys: list[str], when: date) -> None:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    with (output_dir / REMINDED_LOG).open("a", encoding="utf-8") as log:
-        for key in keys:
-            entry = {"unit": unit, "item": key, "date": when.isoformat()}
-            log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    path = output_dir / REMINDED_LOG
+    lines = "".join(
+        json.dumps({"unit": unit, "item": key, "date": when.isoformat()}, ensure_ascii=False) + "\n"
+        for key in keys
+    )
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        with path.open("a+b") as log:
+            log.seek(0, os.SEEK_END)
+            if log.tell():
+                log.seek(-1, os.SEEK_END)
+                if log.read(1) != b"\n":  # a torn last line must not swallow these entries
+                    lines = "\n" + lines
+            log.write(lines.encode("utf-8"))
+    except OSError as err:
+        raise OutputError(f"Không ghi được nhật ký nhắc việc {path}: {err.strerror}") from err
 
 
 def compose_reminder(reminder: UnitReminder, plan: Plan, as_of: date) -> OutgoingMail:
@@ -222,7 +245,15 @@ def write_back(
     key = sheets.parse_sheet_key(settings.source)
     if key is None:
         return False
-    sheets.write_summary(settings, key, rows, metadata=metadata)
+    try:
+        sheets.write_summary(settings, key, rows, metadata=metadata)
+    except SourceError as err:
+        # The last step of a report run: say that everything before it is done and kept.
+        raise SourceError(
+            f"Chưa ghi được tab 'Tổng hợp' vào Google Sheet: {err} Báo cáo, ket-qua.json và thư "
+            "của lần chạy này vẫn được giữ; lần chạy sau sẽ ghi lại tab này (thư đã gửi không bị "
+            "gửi lại nếu số liệu không đổi)."
+        ) from err
     return True
 
 

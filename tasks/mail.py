@@ -534,6 +534,15 @@ def _smtp_config(settings: Settings, mail_from: str, key: str) -> _SmtpConfig:
                 f"Có tài khoản SMTP “{user}” nhưng chưa có mật khẩu: đặt CCHC_SMTP_PASSWORD hoặc "
                 f"CCHC_SMTP_PASSWORD_BLOCK (khối Secret của Prefect). Thư “{key}” chưa được gửi."
             )
+        if not (user.isascii() and password.isascii()):
+            # smtplib (Python 3.11, under yagmail 0.16.0) encodes every AUTH exchange as ASCII:
+            # a login with diacritics raises UnicodeEncodeError mid-conversation. Say so here.
+            raise DeliveryError(
+                "Tên đăng nhập hoặc mật khẩu SMTP có ký tự ngoài bảng mã ASCII (chữ có dấu, ký tự "
+                "đặc biệt Unicode) nên không đăng nhập được máy chủ thư: đổi mật khẩu chỉ gồm chữ "
+                f"không dấu, số và ký hiệu rồi cập nhật CCHC_SMTP_PASSWORD. Thư “{key}” chưa được "
+                "gửi."
+            )
         if security == "none":
             logger.warning("CCHC_SMTP_SECURITY=none: mật khẩu SMTP đi qua mạng không mã hóa.")
     return _SmtpConfig(host, port, security, user, password, envelope_from=mail_from)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # Name of a Prefect Secret block holding the service-account JSON (instead of a key file).
     google_secret_block: str | None = None
     sheets_endpoint: str | None = None
+    # Seconds one Google Sheets call may take, retries and waits included (tests use ~3 s).
+    sheets_retry_budget: float = Field(default=120.0, gt=0, le=3600)
     smtp_host: str | None = None
     smtp_port: int | None = None
     smtp_user: str | None = None

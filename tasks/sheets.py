@@ -344,6 +344,10 @@ def sheets_client(settings: Settings, policy: RetryPolicy | None = None) -> Shee
     ``open_by_key`` fetches the whole metadata but keeps only the spreadsheet properties, so
     ``worksheets()`` would fetch it a second time.
     """
+    if policy is None:
+        # Each request may use at most half the budget, so one retry always fits in it.
+        budget = settings.sheets_retry_budget
+        policy = RetryPolicy(timeout=min(RetryPolicy.timeout, budget / 2), budget=budget)
     return SheetsHTTPClient(
         load_credentials(settings), endpoint=settings.sheets_endpoint, policy=policy
     )

@@ -13,7 +13,7 @@ demo: $(STAMP)  ## run the monthly report on the bundled sample workbook
 test: $(STAMP)  ## lint, type-check and run the whole test suite
 	$(BIN)/ruff check flows tasks tests data benchmarks
 	$(BIN)/ruff format --check flows tasks tests data benchmarks
-	$(BIN)/mypy flows tasks
+	$(BIN)/mypy flows tasks benchmarks
 	$(BIN)/pytest
 
 $(STAMP): requirements.lock pyproject.toml
@@ -22,6 +22,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+bench: $(STAMP)  ## performance figures against their targets (docs/performance.md)
+	$(BIN)/python -m benchmarks.run
 
 up: $(STAMP)  ## start the Prefect server and a worker, deploy every schedule, print the UI address
 	bash deploy/up.sh
@@ -34,6 +37,13 @@ lock:  ## refresh requirements.lock from pyproject.toml (names, versions and has
 
 sample: $(STAMP)  ## regenerate the bundled sample workbook
 	$(BIN)/python data/sample/make_sample.py
+
+.PHONY: reliability
+reliability: $(STAMP)  ## bad-input, fault and secret tests; regenerates docs/reliability.md
+	rm -f var/reliability.jsonl
+	CCHC_RELIABILITY_OUT=$(CURDIR)/var/reliability.jsonl $(BIN)/python -m pytest -q -p tests.reliability \
+		tests/test_bad_input.py tests/test_faults.py tests/test_secrets.py
+	$(BIN)/python -m tests.reliability var/reliability.jsonl docs/reliability.md
 
 clean:
 	rm -rf $(VENV) var

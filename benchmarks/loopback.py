@@ -75,6 +75,7 @@ class LoopbackSheets:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.emulator = SheetsEmulator()
+        self.rows: dict[str, int] = {}
 
     def __enter__(self) -> LoopbackSheets:
         self.emulator.start()
@@ -101,10 +102,14 @@ class LoopbackSheets:
 
     def load(self, products: int) -> None:
         """Serve the synthetic sheet with ``products`` rows, with a `Tổng hợp` tab as left by
-        `cchc init-sheet` (1 000 rows: a big run's problem list makes it grow)."""
+        `cchc init-sheet` (1 000 rows: a big run's problem list makes it grow). ``rows``: the
+        number of rows of each input tab, for checking what a run reads."""
         tabs: dict[str, list[list[Any]]] = dict(synthetic_tabs(products))
         tabs[SUMMARY_TITLE] = [["Tổng hợp kỳ trước"]]
-        self.emulator.add_book(KEY, tabs)
+        book = self.emulator.add_book(KEY, tabs)
+        for sheet in book.sheets.values():  # a grid is at least as big as its data
+            sheet.row_count = max(sheet.row_count, len(sheet.rows))
+        self.rows = {title: len(rows) for title, rows in tabs.items() if title != SUMMARY_TITLE}
         self.reset()
 
     def reset(self) -> None:

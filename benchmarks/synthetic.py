@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from tasks.contract import CONCRETIZATIONS, DOSSIERS, PRODUCTS, UNIT_REPORTS, UNITS
+from tasks.contract import CONCRETIZATIONS, DOSSIERS, PRODUCTS, UNIT_REPORTS, UNITS, TabSpec
 from tasks.dates import date_to_serial
 from tasks.models import Cell, RawBook, RawTab
 
@@ -75,8 +75,13 @@ _PROCEDURES = [
     "Cấp chứng chỉ hành nghề hoạt động xây dựng", "Công nhận hạng nhà chung cư",
     "Thẩm định thiết kế xây dựng triển khai sau thiết kế cơ sở",
 ]  # fmt: skip
+_QUOTAS: list[Cell] = ["", "", "", 1, 2, 3, "2"]  # blank = the plan's default; "2" typed as text
 # typical mistakes (about 1 % of product rows); each becomes a problem record
 _MISTAKES = ["bad_date", "mm_dd", "unknown_unit", "bad_area", "bad_channel", "no_link", "dup"]
+
+
+def _header(spec: TabSpec) -> list[Cell]:
+    return list(spec.headers)
 
 
 def _trim(row: list[Cell]) -> list[Cell]:
@@ -101,23 +106,25 @@ def _date_cell(rng: random.Random, day: date) -> Cell:
     return day.isoformat()
 
 
-def _units(rng: random.Random) -> list[tuple[str, str]]:
+def _units(rng: random.Random, count: int) -> list[tuple[str, str]]:
     names = [f"{k} {t} {p}" for p in _PLACES for t in _TOPICS for k in _UNIT_KINDS]
     rng.shuffle(names)
-    return [(f"DV{i + 1:03d}", names[i]) for i in range(UNIT_COUNT)]
+    return [(f"DV{i + 1:03d}", names[i]) for i in range(count)]
 
 
-def synthetic_tabs(products: int, seed: int = SEED) -> dict[str, list[list[Cell]]]:
-    """The five input tabs (title -> rows, header first) for a sheet with ``products`` rows in
-    `Tin bài` (plus ~0.2 % blank rows) and products/20 `Cụ thể hóa`, products/10
-    `Báo cáo đơn vị` and products/10 `Hồ sơ trễ hẹn` rows."""
+def synthetic_tabs(
+    products: int, seed: int = SEED, units: int = UNIT_COUNT
+) -> dict[str, list[list[Cell]]]:
+    """The five input tabs (title -> rows, header first) for a sheet with ``units`` units,
+    ``products`` rows in `Tin bài` (plus ~0.2 % blank rows), products/20 `Cụ thể hóa`,
+    products/10 `Báo cáo đơn vị` and products/10 `Hồ sơ trễ hẹn` rows."""
     rng = random.Random(f"{seed}-{products}")
-    units = _units(rng)
+    roster_units = _units(rng, units)
     tabs: dict[str, list[list[Cell]]] = {}
 
-    roster: list[list[Cell]] = [UNITS.headers]
-    for i, (code, name) in enumerate(units):
-        quota: Cell = rng.choice(["", "", "", 1, 2, 3, "2"])
+    roster: list[list[Cell]] = [_header(UNITS)]
+    for i, (code, name) in enumerate(roster_units):
+        quota = rng.choice(_QUOTAS)
         status = "Ngừng hoạt động" if i % 37 == 36 else rng.choice(["Hoạt động", ""])
         email = f"{code.lower()}.sxd@daklak.gov.vn"
         if i % 5 == 0:
@@ -127,11 +134,11 @@ def synthetic_tabs(products: int, seed: int = SEED) -> dict[str, list[list[Cell]
 
     labels = list(_CHANNELS)
     weights = [w for w, _ in _CHANNELS.values()]
-    rows: list[list[Cell]] = [PRODUCTS.headers]
+    rows: list[list[Cell]] = [_header(PRODUCTS)]
     for n in range(1, products + 1):
         if rng.random() < 0.002:
             rows.append([])  # a blank row: skipped, but row numbers stay the sheet's
-        code, name = rng.choice(units)
+        code, name = rng.choice(roster_units)
         day = _day(rng)
         channel = rng.choices(labels, weights)[0]
         prefix = _CHANNELS[channel][1]
@@ -167,26 +174,26 @@ def synthetic_tabs(products: int, seed: int = SEED) -> dict[str, list[list[Cell]
     tabs[PRODUCTS.title] = rows
 
     deadline = date(2026, 5, 15)
-    rows = [CONCRETIZATIONS.headers]
+    rows = [_header(CONCRETIZATIONS)]
     for n in range(products // 20):
-        code, _ = units[n % UNIT_COUNT]
+        code, _ = roster_units[n % units]
         day = _day(rng, deadline - timedelta(days=45), deadline + timedelta(days=20))
         link = f"https://sxd.daklak.gov.vn/van-ban/{n}" if n % 3 else ""
         rows.append(_trim([code, _date_cell(rng, day), f"{n + 1}/KH-{code}", link, ""]))
     tabs[CONCRETIZATIONS.title] = rows
 
-    rows = [UNIT_REPORTS.headers]
+    rows = [_header(UNIT_REPORTS)]
     for n in range(products // 10):
-        code, _ = units[n % UNIT_COUNT]
-        month = 1 + (n // UNIT_COUNT) % 11
+        code, _ = roster_units[n % units]
+        month = 1 + (n // units) % 11
         period = rng.choice([f"2026-{month:02d}", f"Tháng {month}/2026", f"T{month}/2026"])
         sent = date(2026, month, 14) + timedelta(days=rng.randint(0, 9))
         rows.append(_trim([code, period, _date_cell(rng, sent), f"{n + 1}/BC-{code}", ""]))
     tabs[UNIT_REPORTS.title] = rows
 
-    rows = [DOSSIERS.headers]
+    rows = [_header(DOSSIERS)]
     for n in range(products // 10):
-        code, _ = units[rng.randrange(UNIT_COUNT)]
+        code, _ = roster_units[rng.randrange(units)]
         due = _day(rng)
         returned = due + timedelta(days=rng.randint(-2, 12))
         apology = due - timedelta(days=rng.randint(-3, 5))
@@ -207,9 +214,9 @@ def synthetic_tabs(products: int, seed: int = SEED) -> dict[str, list[list[Cell]
     return tabs
 
 
-def synthetic_book(products: int, seed: int = SEED) -> RawBook:
+def synthetic_book(products: int, seed: int = SEED, units: int = UNIT_COUNT) -> RawBook:
     """``synthetic_tabs`` as the RawBook a read of that sheet gives (read at ``READ_AT``)."""
-    tabs = synthetic_tabs(products, seed)
+    tabs = synthetic_tabs(products, seed, units)
     return RawBook(
         source=f"synthetic-{products}",
         read_at=READ_AT,

@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow
 from prefect.states import Failed, State
 
-from flows.common import start_job
+from flows.common import start_job, unwalked
 from tasks.artifacts import publish_problems
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.errors import CchcError, SheetStructureError
@@ -24,11 +24,11 @@ def check(source: str | None = None, as_of: str | None = None) -> dict[str, Any]
     try:
         job = start_job(as_of, source)
         raw = read_source_task(job.settings)
-        save_snapshot_task(raw, job.settings.output_dir / "kiem-tra" / "snapshots")
+        save_snapshot_task(unwalked(raw), job.settings.output_dir / "kiem-tra" / "snapshots")
         structural = check_structure(raw)
         if structural:
             raise SheetStructureError(structural)
-        _, problems = normalize_task(raw, job.plan)
+        _, problems = normalize_task(unwalked(raw), job.plan)
     except SheetStructureError as err:
         publish_problems(err.problems, "kiem-tra")
         return Failed(message=str(err), data={"problems": [p.to_json() for p in err.problems]})

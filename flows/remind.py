@@ -10,7 +10,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
-from flows.common import start_job, started_too_late
+from flows.common import start_job, started_too_late, unwalked
 from tasks.calendar import today_in_vietnam
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.dates import format_vn
@@ -46,8 +46,8 @@ def remind(
                 f"không gửi nhắc việc cho ngày đã qua."
             )
         raw = read_source_task(job.settings)
-        save_snapshot_task(raw, job.settings.output_dir / "nhac-viec" / "snapshots")
-        records, _ = normalize_task(raw, job.plan)
+        save_snapshot_task(unwalked(raw), job.settings.output_dir / "nhac-viec" / "snapshots")
+        records, _ = normalize_task(unwalked(raw), job.plan)
         owed = due_reminders(records, job.plan, job.as_of)
         reminded, no_email = send_reminders_task(
             owed, job.plan, job.settings, job.as_of, send, force

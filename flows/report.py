@@ -9,7 +9,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
-from flows.common import resolve_period, start_job
+from flows.common import resolve_period, start_job, unwalked
 from tasks.artifacts import Progress, report_outcome
 from tasks.collect import (
     load_snapshot_task,
@@ -72,10 +72,10 @@ def report(
             snapshot_path = Path(snapshot)
         else:
             raw = read_source_task(job.settings)
-            snapshot_path = save_snapshot_task(raw, folder / "snapshots")
+            snapshot_path = save_snapshot_task(unwalked(raw), folder / "snapshots")
             prune_snapshots_task(output, job.plan.retention.snapshot_days, job.as_of)
         progress(25)
-        records, problems = normalize_task(raw, job.plan)
+        records, problems = normalize_task(unwalked(raw), job.plan)
         backdated = backdated_task(records, job.plan, the_period, output, raw.read_at)
         findings = verify_task(records, job.plan, the_period, job.as_of, problems, backdated)
         progress(50)

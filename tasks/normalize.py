@@ -42,7 +42,7 @@ _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 _LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _LEADING_NUMBER = re.compile(r"^(?:(?:noi dung|linh vuc)\s*)?(\d+)\b")
 _ACTIVE, _INACTIVE = match_key("Hoạt động"), match_key("Ngừng hoạt động")
-# Fast paths for the per-cell hot loop (100 000 rows must normalise in about a second).
+# Fast paths for the per-cell hot loop: a province-size sheet has 100 000 product rows.
 _INVISIBLE_CHARS = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
 _LEGACY_CHARS = re.compile("[" + re.escape("".join(sorted(_LEGACY_HINTS))) + "]")
 
@@ -460,7 +460,7 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     # Rows with the same date, unit, channel, kind and link, listed with their titles: the title
     # (matched with match_key, slow on long text) is only compared when the rest is the same.
-    seen: dict[tuple[Any, ...], list[tuple[int, str]]] = {}
+    seen: dict[tuple[Any, ...], tuple[tuple[int, str], ...]] = {}
     for row, record, cells in parser.parse(fields):
         if record["channel"] in lookup.online and not record["link"]:
             name = lookup.plan.channel_name(record["channel"])
@@ -468,9 +468,8 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
                 row, "link", cells.get("link"), f"Hình thức '{name}' bắt buộc có Đường dẫn."
             )
             continue
-        same = seen.setdefault(
-            (record["date"], record["unit"], record["channel"], record["kind"], record["link"]), []
-        )
+        base = (record["date"], record["unit"], record["channel"], record["kind"], record["link"])
+        same = seen.get(base, ())
         if same:
             title = match_key(record["title"])
             first = next((r for r, t in same if match_key(t) == title), None)
@@ -483,7 +482,7 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
                     "loại và tiêu đề); chỉ tính một lần.",
                 )
                 continue
-        same.append((row, record["title"]))
+        seen[base] = (*same, (row, record["title"]))  # tuples: not tracked by the GC
         rows.append(record)
     return _to_frame(rows, ["row", *fields])
 

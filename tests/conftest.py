@@ -94,3 +94,18 @@ def artifacts_of(state: Any) -> dict[str, str]:
             )
         )
     return {a.key: a.type for a in found}
+
+
+def serve_sample_sheet(
+    emulator: SheetsEmulator, key: str, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled sample workbook served as Google Sheet ``key``, and the settings pointing
+    the product at it (URL source, endpoint, service-account key file)."""
+    from tasks.collect import read_workbook
+    from tasks.settings import SAMPLE_WORKBOOK
+
+    sample = read_workbook(SAMPLE_WORKBOOK)
+    emulator.add_book(key, {title: tab.rows for title, tab in sample.tabs.items()})
+    monkeypatch.setenv("CCHC_SOURCE", f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0")
+    monkeypatch.setenv("CCHC_SHEETS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))

@@ -213,6 +213,7 @@ class SheetsEmulator:
             body = json.loads(raw) if raw else None
         with self._lock:
             self.log.append(Logged(method, path, query, body))
+        headers: dict[str, str]
         try:
             if path == "/token":
                 try:

@@ -230,3 +230,14 @@ class SmtpTestServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def use_smtp_server(monkeypatch: Any, port: int, password: str = TEST_PASSWORD) -> None:
+    """Point the product's settings at a test server on ``port``: plain SMTP with login, and
+    no retries (a failure test must not wait 5 + 15 + 45 s)."""
+    monkeypatch.setenv("CCHC_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CCHC_SMTP_PORT", str(port))
+    monkeypatch.setenv("CCHC_SMTP_SECURITY", "none")
+    monkeypatch.setenv("CCHC_SMTP_USER", TEST_USER)
+    monkeypatch.setenv("CCHC_SMTP_PASSWORD", password)
+    monkeypatch.setenv("CCHC_SMTP_RETRIES", "0")

@@ -35,10 +35,11 @@ import yagmail.sender
 from docx import Document
 
 from flows.report import report
-from tasks.collect import load_snapshot, read_workbook, save_snapshot, snapshot_files
+from tasks.collect import load_snapshot, save_snapshot, snapshot_files
 from tasks.contract import SUMMARY_TITLE
-from tasks.settings import REPO_ROOT, SAMPLE_WORKBOOK
+from tasks.settings import REPO_ROOT
 from tests.builders import book
+from tests.conftest import serve_sample_sheet
 from tests.reliability import record, save_xlsx
 from tests.sheets_emulator import ACCOUNT_EMAIL, Fault, SheetsEmulator
 from tests.smtp_server import (
@@ -47,6 +48,7 @@ from tests.smtp_server import (
     CapturingHandler,
     SmtpTestServer,
     free_port,
+    use_smtp_server,
 )
 
 pytestmark = [
@@ -117,23 +119,10 @@ def attempts_shown(message: str | None) -> str:
     )
 
 
-def smtp_env(monkeypatch: pytest.MonkeyPatch, port: int, password: str = TEST_PASSWORD) -> None:
-    monkeypatch.setenv("CCHC_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CCHC_SMTP_PORT", str(port))
-    monkeypatch.setenv("CCHC_SMTP_SECURITY", "none")
-    monkeypatch.setenv("CCHC_SMTP_USER", TEST_USER)
-    monkeypatch.setenv("CCHC_SMTP_PASSWORD", password)
-    monkeypatch.setenv("CCHC_SMTP_RETRIES", "0")
-
-
 @pytest.fixture
 def google(out: Path, emulator: SheetsEmulator, key_file: Path, monkeypatch: pytest.MonkeyPatch):
     """The sample workbook served as a Google Sheet, with a 3-second retry budget."""
-    sample = read_workbook(SAMPLE_WORKBOOK)
-    emulator.add_book(KEY, {title: tab.rows for title, tab in sample.tabs.items()})
-    monkeypatch.setenv("CCHC_SOURCE", f"https://docs.google.com/spreadsheets/d/{KEY}/edit")
-    monkeypatch.setenv("CCHC_SHEETS_ENDPOINT", emulator.url)
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    serve_sample_sheet(emulator, KEY, key_file, monkeypatch)
     monkeypatch.setenv("CCHC_SHEETS_RETRY_BUDGET", str(BUDGET))
     return emulator
 
@@ -290,7 +279,7 @@ def test_sheets_write_back_failure_keeps_the_report_and_the_e_mail(
 
 def test_smtp_server_refusing_connections(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()  # nobody listens there: connection refused
-    smtp_env(monkeypatch, port)
+    use_smtp_server(monkeypatch, port)
     failed = run_report()
     assert failed.is_failed()
     assert failed.message == (
@@ -314,7 +303,7 @@ def test_smtp_server_refusing_connections(out: Path, monkeypatch: pytest.MonkeyP
 
 def test_smtp_login_refused(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with SmtpTestServer("auth") as server:
-        smtp_env(monkeypatch, server.port, password="mat-khau-sai")
+        use_smtp_server(monkeypatch, server.port, password="mat-khau-sai")
         failed = run_report()
         assert failed.is_failed()
         assert failed.message.startswith(
@@ -324,7 +313,7 @@ def test_smtp_login_refused(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert "mat-khau-sai" not in failed.message
         assert_complete(out)
         lost = made(out)
-        smtp_env(monkeypatch, server.port)  # the Office fixes the password in .env
+        use_smtp_server(monkeypatch, server.port)  # the Office fixes the password in .env
         assert run_report().is_completed()
         assert len(server.messages) == 1
         assert server.authenticator.mechanisms  # the login really was refused, then accepted
@@ -340,7 +329,7 @@ def test_smtp_login_refused(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_smtp_password_with_diacritics(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with SmtpTestServer("auth") as server:
-        smtp_env(monkeypatch, server.port, password="MậtKhẩu-2026")
+        use_smtp_server(monkeypatch, server.port, password="MậtKhẩu-2026")
         failed = run_report()
         assert failed.is_failed()
         assert failed.message == (
@@ -352,7 +341,7 @@ def test_smtp_password_with_diacritics(out: Path, monkeypatch: pytest.MonkeyPatc
         assert server.authenticator.mechanisms == []  # refused before connecting
         assert_complete(out)
         lost = made(out)
-        smtp_env(monkeypatch, server.port)
+        use_smtp_server(monkeypatch, server.port)
         assert run_report().is_completed()
         assert len(server.messages) == 1
     record(
@@ -369,7 +358,7 @@ def test_smtp_disconnect_once_is_recovered(
     out: Path, monkeypatch: pytest.MonkeyPatch, yagmail_sleeps: list[float]
 ) -> None:
     with SmtpTestServer("auth", fault="disconnect") as server:
-        smtp_env(monkeypatch, server.port)
+        use_smtp_server(monkeypatch, server.port)
         state = run_report()
         assert state.is_completed(), state.message
         assert state.result()["mail"] == "đã gửi qua máy chủ thư"
@@ -390,7 +379,7 @@ def test_smtp_disconnect_always_then_healthy(
     out: Path, monkeypatch: pytest.MonkeyPatch, yagmail_sleeps: list[float]
 ) -> None:
     with SmtpTestServer("auth", fault="disconnect-always") as server:
-        smtp_env(monkeypatch, server.port)
+        use_smtp_server(monkeypatch, server.port)
         failed = run_report()
         port = server.port
     assert failed.is_failed()
@@ -596,7 +585,7 @@ def test_killed_between_rendering_and_sending(out: Path, tmp_path: Path, monkeyp
     server = SmtpTestServer("auth")
     server.handler = StallingHandler()
     server.controller.handler = server.handler
-    smtp_env(monkeypatch, server.port)
+    use_smtp_server(monkeypatch, server.port)
     smtp = {
         "CCHC_SMTP_HOST": "127.0.0.1",
         "CCHC_SMTP_PORT": str(server.port),

@@ -15,7 +15,8 @@ from flows.report import report
 from tasks.collect import read_workbook
 from tasks.contract import SUMMARY_TITLE
 from tasks.settings import SAMPLE_WORKBOOK
-from tests.smtp_server import TEST_PASSWORD, TEST_USER, SmtpTestServer, free_port
+from tests.conftest import serve_sample_sheet
+from tests.smtp_server import TEST_PASSWORD, SmtpTestServer, free_port, use_smtp_server
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 KEY = "1SoXayDungDakLak_CCHC_2026_mauABCDEFGHIJ"
@@ -25,21 +26,8 @@ AS_OF = "2026-11-28"
 @pytest.fixture
 def google(out, emulator, key_file, monkeypatch):
     """The sample workbook served as a Google Sheet; the flow reads it through gspread."""
-    book = read_workbook(SAMPLE_WORKBOOK)
-    emulator.add_book(KEY, {title: tab.rows for title, tab in book.tabs.items()})
-    monkeypatch.setenv("CCHC_SOURCE", f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0")
-    monkeypatch.setenv("CCHC_SHEETS_ENDPOINT", emulator.url)
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    serve_sample_sheet(emulator, KEY, key_file, monkeypatch)
     return emulator
-
-
-def smtp_env(monkeypatch, port: int) -> None:
-    monkeypatch.setenv("CCHC_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CCHC_SMTP_PORT", str(port))
-    monkeypatch.setenv("CCHC_SMTP_SECURITY", "none")
-    monkeypatch.setenv("CCHC_SMTP_USER", TEST_USER)
-    monkeypatch.setenv("CCHC_SMTP_PASSWORD", TEST_PASSWORD)
-    monkeypatch.setenv("CCHC_SMTP_RETRIES", "0")
 
 
 def test_report_from_google_sheet_reads_once_and_writes_back(out, google):
@@ -75,7 +63,7 @@ def test_check_command_lists_problems_from_the_sheet(out, google):
 
 def test_report_e_mailed_once_through_smtp(out, monkeypatch):
     with SmtpTestServer("auth") as server:
-        smtp_env(monkeypatch, server.port)
+        use_smtp_server(monkeypatch, server.port)
         first = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
         second = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
         assert first.is_completed(), first.message
@@ -96,7 +84,7 @@ def test_report_e_mailed_once_through_smtp(out, monkeypatch):
 
 def test_failed_send_keeps_the_report_and_the_next_run_sends_once(out, monkeypatch):
     port = free_port()
-    smtp_env(monkeypatch, port)  # nothing listens there yet: the server is down
+    use_smtp_server(monkeypatch, port)  # nothing listens there yet: the server is down
     failed = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
     assert failed.is_failed()
     assert "Không gửi được thư" in failed.message and TEST_PASSWORD not in failed.message

@@ -1,0 +1,427 @@
+"""``make bench``: how the monthly report scales to a province-size sheet, against its targets.
+
+    .venv/bin/python -m benchmarks.run [--sizes 1000,10000,100000] [--no-prefect] [--out DIR]
+
+For each size (products in `Tin bài`; 300 units; concretisation, unit-report and dossier rows in
+proportion, see benchmarks/synthetic.py) a fresh child process measures normalise, verify and
+compile (the monthly report 2026-11 with its annex), one end-to-end run against the loopback
+Sheets server (read -> normalize -> verify -> compile -> `Tổng hợp` write-back), and its own peak
+memory; the server, in this process, counts the Sheets API requests of that run. Then the same
+monthly report (10 000 products) runs as a Prefect flow against a real local server, started
+here, and as plain function calls. Every figure is printed beside its target with ``ok`` or
+``MISSED``; the table also goes to ``<out>/results.json``. Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.loopback import LoopbackSheets, RequestCounts, SheetsAccess
+from benchmarks.synthetic import PERIOD, UNIT_COUNT
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+DEFAULT_OUT = REPO_ROOT / "var" / "bench"
+REPEAT = 3  # stage timings: the median of this many calls
+PREFECT_SIZE = 10_000
+PREFECT_RUNS = 3
+
+# Targets (issue 8), on the 2-core reference machine.
+BIG = 100_000
+NORMALISE_VERIFY_MAX_S = 3.0  # at BIG products
+PEAK_MAX_MB = 600.0  # at BIG products
+ANNEX = 5_000
+ANNEX_MAX_S = 5.0  # a monthly report whose annex lists ANNEX products
+GROWTH_FROM, GROWTH_TO = 10_000, 100_000  # normalise + verify may grow at most linearly
+MAX_WRITES = 3
+PREFECT_MAX_OVERHEAD_S = 3.0
+
+
+NOTES = """
+Timings: median of {repeat} calls after a warm-up in the same process (end-to-end: one run, the
+loopback server's own work included). Peak memory: ru_maxrss of the child process that made
+the report run, MB = 10^6 bytes. Prefect: median of {prefect_runs} runs each way, server start
+excluded. Load average at start: {load}."""
+
+
+class BenchError(Exception):
+    """A measurement could not be made (a child process or the Prefect server failed)."""
+
+
+@dataclass
+class Row:
+    """One line of the table: a figure beside its target."""
+
+    size: int | None
+    figure: str
+    value: float | None
+    unit: str
+    shown: str
+    target: str = "—"
+    status: str = ""  # "ok", "MISSED", or "" when the figure has no target
+
+
+def judged(row: Row, met: bool) -> Row:
+    row.status = "ok" if met else "MISSED"
+    return row
+
+
+# ---------------------------------------------------------------------------- child processes
+
+
+def child_env(extra: dict[str, str], prefect_home: Path) -> dict[str, str]:
+    """The environment of a child: this one without CCHC_/PREFECT_ settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCHC_", "PREFECT_"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PREFECT_HOME"] = str(prefect_home)
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    return {**env, **extra}
+
+
+def run_child(job: dict[str, Any], env: dict[str, str], work: Path, log: Path) -> dict[str, Any]:
+    """``python -m benchmarks.worker`` on ``job`` in ``work`` (no .env of a checkout applies)."""
+    work.mkdir(parents=True, exist_ok=True)
+    job_file, result_file = work / "job.json", work / "result.json"
+    job_file.write_text(json.dumps({**job, "work": str(work)}), encoding="utf-8")
+    with log.open("w", encoding="utf-8") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.worker", str(job_file), str(result_file)],
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(encoding="utf-8").splitlines()[-15:])
+        raise BenchError(f"{job['kind']} job failed (exit {done.returncode}), see {log}:\n{tail}")
+    result: dict[str, Any] = json.loads(result_file.read_text(encoding="utf-8"))
+    return result
+
+
+# ------------------------------------------------------------------------------ Prefect server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def prefect_server(home: Path, log: Path, timeout: float = 180.0) -> Iterator[str]:
+    """A real local Prefect server (SQLite in ``home``) on a free loopback port; yields its API
+    URL once /api/health answers, and stops it (its whole process group) afterwards."""
+    executable = Path(sys.executable).with_name("prefect")
+    command = str(executable) if executable.exists() else shutil.which("prefect") or "prefect"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = child_env({}, home)
+    with log.open("w", encoding="utf-8") as out:
+        server = subprocess.Popen(
+            [command, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=home,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, stopped as one below
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if server.poll() is not None:
+                raise BenchError(f"prefect server exited ({server.returncode}), see {log}")
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError(f"prefect server not healthy after {timeout:.0f} s, see {log}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+# ---------------------------------------------------------------------------------- the table
+
+
+def size_rows(size: int, figures: dict[str, Any], requests: RequestCounts) -> list[Row]:
+    nv = figures["normalise_s"] + figures["verify_s"]
+    rows = [
+        Row(size, "normalise", figures["normalise_s"], "s", f"{figures['normalise_s']:.2f} s"),
+        Row(size, "verify", figures["verify_s"], "s", f"{figures['verify_s']:.2f} s"),
+        Row(size, "normalise + verify", nv, "s", f"{nv:.2f} s"),
+        Row(
+            size,
+            f"compile (report {PERIOD}, {figures['window_products']:,} in annex)",
+            figures["compile_s"],
+            "s",
+            f"{figures['compile_s']:.2f} s",
+        ),
+        Row(
+            size,
+            "end-to-end (Sheets -> report -> Tổng hợp)",
+            figures["end_to_end_s"],
+            "s",
+            f"{figures['end_to_end_s']:.2f} s",
+        ),
+        Row(
+            size,
+            "peak memory of a report run (ru_maxrss)",
+            figures["peak_rss_mb"],
+            "MB",
+            f"{figures['peak_rss_mb']:.0f} MB",
+        ),
+    ]
+    if size == BIG:
+        rows[2].target = f"< {NORMALISE_VERIFY_MAX_S:g} s"
+        judged(rows[2], nv < NORMALISE_VERIFY_MAX_S)
+        rows[5].target = f"< {PEAK_MAX_MB:.0f} MB"
+        judged(rows[5], figures["peak_rss_mb"] < PEAK_MAX_MB)
+    extra = requests.reads - 2
+    shown = f"{requests.reads} ({requests.read_metadata} metadata + {requests.read_values} values"
+    shown += f" + {extra} more)" if extra else ")"
+    rows.append(
+        judged(
+            Row(size, "Sheets reads per report run", requests.reads, "", shown, "1 + 1"),
+            requests.read_metadata == 1 and requests.read_values == 1 and requests.reads == 2,
+        )
+    )
+    rows.append(
+        judged(
+            Row(
+                size,
+                "Sheets writes per report run",
+                requests.writes,
+                "",
+                str(requests.writes),
+                f"≤ {MAX_WRITES}",
+            ),
+            requests.writes <= MAX_WRITES,
+        )
+    )
+    return rows
+
+
+def overall_rows(sizes: dict[int, dict[str, Any]], prefect: dict[str, Any] | None) -> list[Row]:
+    rows = []
+    annexed = [f for f in sizes.values() if "annex_compile_s" in f]
+    if annexed:
+        seconds = annexed[0]["annex_compile_s"]
+        rows.append(
+            judged(
+                Row(
+                    None,
+                    f"monthly report with {ANNEX:,} products in annex (compile)",
+                    seconds,
+                    "s",
+                    f"{seconds:.2f} s",
+                    f"< {ANNEX_MAX_S:g} s",
+                ),
+                seconds < ANNEX_MAX_S,
+            )
+        )
+    if GROWTH_FROM in sizes and GROWTH_TO in sizes:
+
+        def nv(size: int) -> float:
+            return float(sizes[size]["normalise_s"] + sizes[size]["verify_s"])
+
+        ratio = nv(GROWTH_TO) / nv(GROWTH_FROM)
+        limit = GROWTH_TO / GROWTH_FROM
+        rows.append(
+            judged(
+                Row(
+                    None,
+                    f"normalise + verify, {GROWTH_TO:,} / {GROWTH_FROM:,} products",
+                    ratio,
+                    "x",
+                    f"{ratio:.1f}×",
+                    f"≤ {limit:g}× (linear)",
+                ),
+                ratio <= limit,
+            )
+        )
+    if prefect is not None:
+        shown = (
+            f"+{prefect['overhead_s']:.2f} s ({prefect['ratio']:.2f}×: "
+            f"{prefect['flow_s']:.2f} s vs {prefect['plain_s']:.2f} s)"
+        )
+        rows.append(
+            judged(
+                Row(
+                    None,
+                    f"Prefect flow run vs plain calls ({PREFECT_SIZE:,} products)",
+                    prefect["overhead_s"],
+                    "s",
+                    shown,
+                    f"< {PREFECT_MAX_OVERHEAD_S:g} s",
+                ),
+                prefect["overhead_s"] < PREFECT_MAX_OVERHEAD_S,
+            )
+        )
+    return rows
+
+
+def format_table(rows: list[Row]) -> str:
+    header = ("size", "figure", "value", "target", "result")
+    cells = [header] + [
+        (f"{r.size:,}" if r.size else "all", r.figure, r.shown, r.target, r.status) for r in rows
+    ]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def machine() -> dict[str, Any]:
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        total_kib = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
+        memory = f"{total_kib / 1024**2:.1f} GiB"
+    return {
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # others' work skews timings
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "memory": memory,
+    }
+
+
+# ------------------------------------------------------------------------------------------ main
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive numbers of products")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=list(DEFAULT_SIZES),
+        help="products per synthetic sheet, comma-separated (default 1000,10000,100000)",
+    )
+    parser.add_argument("--no-prefect", action="store_true", help="skip the Prefect comparison")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results.json")
+    parser.add_argument(
+        "--repeat", type=int, default=REPEAT, help="stage timings: median of N calls (default 3)"
+    )
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "units": UNIT_COUNT,
+        "period": PERIOD,
+        "memory_measure": "peak_rss_mb: resource.getrusage(RUSAGE_SELF).ru_maxrss of the "
+        "child process of each size after its warm-up and one end-to-end report run (the Sheets "
+        "server runs in the parent process), in MB of 10^6 bytes; peak_rss_all_mb: the same "
+        "after the repeated stage timings as well",
+        "timing": f"median of {args.repeat} calls after a warm-up in the same process; "
+        "end-to-end: one run",
+    }
+    sizes: dict[int, dict[str, Any]] = {}
+    prefect: dict[str, Any] | None = None
+    rows: list[Row] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="cchc-bench-") as temp:
+            temp_dir = Path(temp)
+            with LoopbackSheets(temp_dir / "sheets") as sheets:
+                for size in args.sizes:
+                    print(f"... {size:,} products", flush=True)
+                    sheets.load(size)
+                    job = {
+                        "kind": "size",
+                        "products": size,
+                        "access": asdict(sheets.access),
+                        "repeat": args.repeat,
+                        "annex": ANNEX if size == args.sizes[-1] else 0,
+                        "rows": sheets.rows,
+                    }
+                    env = child_env(sheets.access.env(), temp_dir / "prefect-home")
+                    figures = run_child(
+                        job, env, temp_dir / f"size-{size}", out / "logs" / f"size-{size}.log"
+                    )
+                    requests = sheets.counts()
+                    figures["requests"] = requests.to_json()
+                    sizes[size] = figures
+                    rows += size_rows(size, figures, requests)
+                if not args.no_prefect:
+                    print(f"... Prefect flow vs plain calls, {PREFECT_SIZE:,} products", flush=True)
+                    sheets.load(PREFECT_SIZE)
+                    prefect = measure_prefect(sheets.access, temp_dir, out / "logs")
+    except BenchError as err:
+        print(f"benchmark failed: {err}", file=sys.stderr)
+        return 2
+    rows += overall_rows(sizes, prefect)
+    ok = all(r.status != "MISSED" for r in rows)
+    report.update(
+        {
+            "seconds": round(time.perf_counter() - started, 1),
+            "sizes": {str(size): figures for size, figures in sizes.items()},
+            "prefect": prefect,
+            "rows": [asdict(r) for r in rows],
+            "ok": ok,
+        }
+    )
+    print()
+    print(format_table(rows))
+    load = ", ".join(map(str, report["machine"]["load_average"]))
+    print(NOTES.format(repeat=args.repeat, prefect_runs=PREFECT_RUNS, load=load))
+    results = out / "results.json"
+    results.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\n{'all targets met' if ok else 'TARGETS MISSED'}; written to {results}")
+    return 0 if ok else 1
+
+
+def measure_prefect(access: SheetsAccess, temp_dir: Path, logs: Path) -> dict[str, Any]:
+    """Start a Prefect server (start-up not measured), then the alternated runs in a child."""
+    home = temp_dir / "prefect-home"
+    home.mkdir(parents=True, exist_ok=True)
+    with prefect_server(home, logs / "prefect-server.log") as api_url:
+        env = child_env({**access.env(), "PREFECT_API_URL": api_url}, home)
+        job = {"kind": "prefect", "access": asdict(access), "runs": PREFECT_RUNS}
+        return run_child(job, env, temp_dir / "prefect", logs / "prefect-runs.log")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

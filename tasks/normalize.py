@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -28,42 +27,13 @@ from tasks.dates import DateError, format_vn, parse_date
 from tasks.errors import SheetStructureError
 from tasks.models import Cell, Problem, RawBook, RawTab, Records
 from tasks.plan import Plan
-from tasks.text import (
-    _INVISIBLE,
-    _LEGACY_HINTS,
-    clean_text,
-    looks_legacy_encoded,
-    match_key,
-    strip_marks,
-)
+from tasks.text import clean_text, looks_legacy_encoded, match_key, strip_marks
 
 MAX_TEXT = 1000  # characters; longer cells are almost always a paste accident
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 _LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _LEADING_NUMBER = re.compile(r"^(?:(?:noi dung|linh vuc)\s*)?(\d+)\b")
 _ACTIVE, _INACTIVE = match_key("Hoạt động"), match_key("Ngừng hoạt động")
-# Fast paths for the per-cell hot loop: a province-size sheet has 100 000 product rows.
-_INVISIBLE_CHARS = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
-_LEGACY_CHARS = re.compile("[" + re.escape("".join(sorted(_LEGACY_HINTS))) + "]")
-
-
-def _clean(value: Cell) -> str:
-    """``clean_text(value)``, skipped when a text cell is clean already (most are).
-
-    clean_text costs ~15 µs on a Vietnamese title (NFC, a translate, a regex); checking that it
-    would change nothing costs ~1 µs: one space between words and none around them, NFC, no
-    invisible characters -- exactly the things clean_text fixes.
-    """
-    if isinstance(value, int):  # also bool; clean_text gives str() of both
-        return str(value)
-    if (
-        isinstance(value, str)
-        and " ".join(value.split()) == value
-        and unicodedata.is_normalized("NFC", value)
-        and not _INVISIBLE_CHARS.search(value)
-    ):
-        return value
-    return clean_text(value)
 
 
 def _memo(parse: Callable[[Cell], Any]) -> Callable[[Cell], Any]:
@@ -96,7 +66,7 @@ class _Located:
         """(sheet row number, {column key: raw cell}) for every non-blank data row."""
         for index in range(1, len(self.tab.rows)):
             raw = self.tab.rows[index]
-            if not raw or all(_clean(v) == "" for v in raw):
+            if not raw or all(clean_text(v) == "" for v in raw):
                 continue  # blank rows are skipped, not problems
             yield (
                 index + 1,
@@ -216,14 +186,14 @@ class _Lookup:
 
 
 def _required(value: Cell) -> str:
-    text = _clean(value)
+    text = clean_text(value)
     if not text:
         raise CellError("Ô bắt buộc đang để trống.")
     return text
 
 
 def _text(value: Cell) -> str:
-    return _checked_text(_clean(value))
+    return _checked_text(clean_text(value))
 
 
 def _required_text(value: Cell) -> str:
@@ -233,8 +203,7 @@ def _required_text(value: Cell) -> str:
 def _checked_text(text: str) -> str:
     if len(text) > MAX_TEXT:
         raise CellError(f"Nội dung quá dài ({len(text)} ký tự, tối đa {MAX_TEXT}).")
-    # looks_legacy_encoded walks every character; most texts have no telltale character at all
-    if _LEGACY_CHARS.search(text) and looks_legacy_encoded(text):
+    if looks_legacy_encoded(text):
         raise CellError(
             "Chữ có vẻ được gõ bằng bảng mã cũ (TCVN3/VNI), không phải Unicode; "
             "hãy gõ lại bằng bảng mã Unicode."
@@ -243,7 +212,7 @@ def _checked_text(text: str) -> str:
 
 
 def _link(value: Cell) -> str:
-    text = _clean(value)
+    text = clean_text(value)
     if text and not _LINK.match(text):
         raise CellError("Đường dẫn phải là địa chỉ web bắt đầu bằng http:// hoặc https://.")
     return text
@@ -283,7 +252,7 @@ class _Parser:
 
     def date(self, required: bool) -> Callable[[Cell], date | None]:
         def parse(value: Cell) -> date | None:
-            if _clean(value) == "":
+            if clean_text(value) == "":
                 if required:
                     raise CellError("Ô ngày bắt buộc đang để trống.")
                 return None

@@ -17,6 +17,9 @@ test: $(STAMP)  ## lint, type-check and run the whole test suite
 	$(BIN)/pytest
 
 $(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "Cần Python 3.11+ có venv / Python 3.11+ with venv is needed" \
+	       "(Debian/Ubuntu: sudo apt install python3 python3-venv)." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
@@ -32,7 +35,7 @@ up: $(STAMP)  ## start the Prefect server and a worker, deploy every schedule, p
 down:  ## stop what `make up` started
 	bash deploy/down.sh
 
-lock:  ## refresh requirements.lock from pyproject.toml (names, versions and hashes only)
+lock: $(STAMP)  ## refresh requirements.lock from pyproject.toml (names, versions and hashes only)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 sample: $(STAMP)  ## regenerate the bundled sample workbook

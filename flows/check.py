@@ -19,10 +19,10 @@ from tasks.normalize import check_structure, normalize_task
     flow_run_name="kiem-tra-bang-tinh",
     description="Đọc bảng tính chung và liệt kê mọi lỗi dữ liệu (tab, dòng, cột, nội dung lỗi).",
 )
-def check(source: str | None = None, as_of: str | None = None) -> dict[str, Any] | State:
+def check(source: str | None = None) -> dict[str, Any] | State:
     """Problems of the source as dicts; Failed (with the list) if a tab or column is missing."""
     try:
-        job = start_job(as_of, source)
+        job = start_job(None, source)
         raw = read_source_task(job.settings)
         save_snapshot_task(unwalked(raw), job.settings.output_dir / "kiem-tra" / "snapshots")
         structural = check_structure(raw)

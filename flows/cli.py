@@ -61,22 +61,24 @@ def report_command(
     for name, path in out["files"].items():
         typer.echo(f"  {name}: {path}")
     typer.echo(
-        f"Số liệu: {fig['products']} tin, bài; {fig['quota_met']}/{fig['units']} đơn vị đạt chỉ "
-        f"tiêu; Trang TTĐT {out['website'].lower()}; {fig['late_dossiers']} hồ sơ trễ hẹn."
+        f"Số liệu: {fig['products']} sản phẩm tuyên truyền; {fig['quota_met']}/{fig['units']} "
+        f"đơn vị đạt chỉ tiêu; Trang TTĐT {out['website'].lower()}; "
+        f"{fig['late_dossiers']} hồ sơ trễ hẹn."
     )
     typer.echo(f"Thư báo cáo: {out['mail']}.")
-    typer.echo(f"Lỗi dữ liệu: {fig['problems']} dòng (xem Phụ lục của báo cáo).")
+    typer.echo(f"Lỗi dữ liệu: {fig['problems']} lỗi, các dòng đó chưa được tính (xem Phụ lục).")
 
 
 @app.command("check")
-def check_command(source: Source = None, as_of: AsOf = None) -> None:
-    """Kiểm tra bảng tính chung và liệt kê mọi lỗi dữ liệu."""
+def check_command(source: Source = None) -> None:
+    """Kiểm tra bảng tính chung và liệt kê mọi lỗi dữ liệu (thoát mã 2 nếu thiếu tab, cột)."""
     from flows.check import check
 
-    state = check(source, as_of, return_state=True)
+    state = check(source, return_state=True)
     if state.is_failed() or state.is_crashed():
         typer.echo(f"LỖI: {state.message}", err=True)
-        raise typer.Exit(2)
+        structural = state.result(raise_on_failure=False)
+        raise typer.Exit(2 if isinstance(structural, dict) else 1)
     out: dict[str, Any] = state.result()  # type: ignore[assignment]  # completed: a dict
     problems = out["problems"]
     for p in problems:

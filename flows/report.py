@@ -89,4 +89,4 @@ def report(
         progress(100)
     except CchcError as err:
         return Failed(message=str(err))
-    return report_outcome(findings, compiled, snapshot_path, sent, wrote_back)
+    return report_outcome(findings, compiled, snapshot_path, sent, wrote_back, output)

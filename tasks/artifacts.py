@@ -14,7 +14,7 @@ from prefect.artifacts import (
 )
 
 from tasks.compile import STATUS_TEXT, CompiledReport
-from tasks.mail import SendResult
+from tasks.mail import SendResult, read_send_log
 from tasks.models import Problem
 from tasks.verify import Findings
 
@@ -98,7 +98,7 @@ def publish_report(findings: Findings, files: dict[str, str], mail_line: str) ->
         ],
         description=f"Đơn vị và tình trạng, {period.label}",
     )
-    publish_problems(findings.problems, period.key)
+    publish_problems(findings.problems + findings.backdated, period.key)
 
 
 MAIL_OUTCOME = {
@@ -108,12 +108,33 @@ MAIL_OUTCOME = {
 }
 
 
+def publish_send_log(output_dir: Path, key: str, period: str) -> None:
+    """The send log's entries for this e-mail: every attempt, sent or not, and when."""
+    entries = [e for e in read_send_log(output_dir) if e.get("key") == key]
+    create_table_artifact(
+        key=_key(f"thu-{period}"),
+        table=[
+            {
+                "Thời gian": e.get("at", ""),
+                "Kết quả": e.get("status", ""),
+                "Người nhận": ", ".join(e.get("recipients", [])),
+                "Mã thư (Message-ID)": e.get("message_id") or "",
+                "Lỗi": e.get("error", ""),
+            }
+            for e in entries
+        ]
+        or [{"Kết quả": "Chưa có thư nào"}],
+        description=f"Nhật ký gửi thư báo cáo {period} (var/send-log.jsonl)",
+    )
+
+
 def report_outcome(
     findings: Findings,
     report: CompiledReport,
     snapshot: Path,
     sent: SendResult,
     wrote_back: bool,
+    output_dir: Path,
 ) -> dict[str, Any]:
     """Publish the run's artifacts and return what the CLI prints: files, figures, mail."""
     files = {
@@ -124,6 +145,7 @@ def report_outcome(
     if sent.path:
         files["Thư (hộp thư đi)"] = str(sent.path)
     publish_report(findings, files, MAIL_OUTCOME[sent.status])
+    publish_send_log(output_dir, sent.key, findings.period.key)
     return {
         "period": findings.period.key,
         "label": findings.period.label,

@@ -147,7 +147,9 @@ class WorkCalendar:
 
     @cached_property
     def _public(self) -> holidays.HolidayBase:
-        return holidays.country_holidays("VN")  # years are filled in lazily on lookup
+        # Vietnamese names whatever the machine's locale (they reach state messages); years are
+        # filled in lazily on lookup.
+        return holidays.country_holidays("VN", language="vi")
 
     def holiday_name(self, day: date) -> str | None:
         if day in self._extra_holidays:

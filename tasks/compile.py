@@ -213,6 +213,7 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "by_channel": table(findings.totals["by_channel"]),
         "by_kind": table(findings.totals["by_kind"]),
         "website": {
+            "per_month": plan.quotas.website_per_month,
             "required": findings.website.required,
             "count": findings.website.count,
             "met": findings.website.met,
@@ -262,6 +263,10 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "by_month": [
             {"period": k, "label": _month_label(k), "count": c} for k, c in findings.by_month
         ],
+        "inactive": {
+            "products": sum(findings.inactive_products.values()),
+            "names": "; ".join(findings.inactive_products),
+        },
         "noi_nhan": plan.noi_nhan,
         "signer": plan.signer.model_dump(),
     }
@@ -301,11 +306,18 @@ def summary_rows(findings: Findings, run_time: str) -> list[list[str | int]]:
                 _vn(u.unit_report.date),
             ]
         )
-    rows.append([])
-    rows.append([f"Lỗi dữ liệu cần sửa ({len(findings.problems)})"])
-    rows.append(["Tab", "Dòng", "Cột", "Giá trị", "Nội dung lỗi"])
-    for p in findings.problems + findings.backdated:
-        rows.append([p.tab, p.row if p.row is not None else "", p.column or "", p.value, p.message])
+    blocks = [(f"Lỗi dữ liệu cần sửa ({len(findings.problems)})", findings.problems)]
+    if findings.backdated:
+        blocks.append(
+            (
+                f"Dòng nghi nhập lùi ngày, cần xác minh ({len(findings.backdated)})",
+                findings.backdated,
+            )
+        )
+    for title, problems in blocks:
+        rows += [[], [title], ["Tab", "Dòng", "Cột", "Giá trị", "Nội dung"]]
+        for p in problems:
+            rows.append([p.tab, p.row or "", p.column or "", p.value, p.message])
     return rows
 
 

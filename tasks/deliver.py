@@ -113,6 +113,8 @@ def send_mail(
 
 
 REMINDED_LOG = "nhac-viec.jsonl"
+# "duplicate": the send log says it went out already (a retried run) -- delivered all the same.
+DELIVERED = ("sent", "outbox", "duplicate")
 
 
 def already_reminded(output_dir: Path) -> set[tuple[str, str]]:
@@ -220,14 +222,14 @@ def send_reminders(
             no_email.append(reminder)
             continue
         result = send_mail(compose_reminder(reminder, plan, as_of), settings, send, force)
-        if send and result.status in ("sent", "outbox"):
+        if send and result.status in DELIVERED:
             keys = [i.key for i in reminder.items]
             record_reminded(settings.output_dir, reminder.code, keys, as_of)
         reminded.append(reminder)
     if reminded or no_email:
         summary = compose_reminder_summary(reminded, no_email, plan, as_of)
         result = send_mail(summary, settings, send, force)
-        if send and result.status in ("sent", "outbox"):
+        if send and result.status in DELIVERED:
             # The Office now knows about the units it must contact itself: tell it once.
             for reminder in no_email:
                 keys = [i.key for i in reminder.items]

@@ -488,6 +488,10 @@ def _save(tpl: Any, out: Path, fast: list[_FastRows], context: dict[str, Any]) -
             _write_docx(saved.getvalue(), temp, fast, context)
         else:
             tpl.save(temp)
+        # mkstemp makes the file private (0600); a report is for the whole office to open.
+        umask = os.umask(0)
+        os.umask(umask)
+        temp.chmod(0o666 & ~umask)
         temp.replace(out)
     except OSError as err:
         raise OutputError(f"Không ghi được '{out}': {err.strerror}.") from err

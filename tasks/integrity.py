@@ -20,7 +20,7 @@ from tasks.errors import SheetStructureError, SourceError
 from tasks.models import Problem, Records
 from tasks.normalize import normalize
 from tasks.plan import Plan
-from tasks.verify import work_calendar
+from tasks.verify import in_window, unit_report_due
 
 # Loads the records of the earliest snapshot read after a date (or None if there is none).
 Baseline = Callable[[date], tuple[datetime, Records] | None]
@@ -44,7 +44,7 @@ def find_backdated(
         (titles.get("concretizations", "Cụ thể hóa"), "Ngày hoàn thành"),
     )
     window = report_window(period, plan.reporting.window)
-    due = work_calendar(plan).add_working_days(window.end, plan.deadlines.unit_report_working_days)
+    due = unit_report_due(plan, period)
     reports = records.unit_reports[records.unit_reports["period"] == period.key]
     flags += _check(
         reports,
@@ -56,8 +56,8 @@ def find_backdated(
         (titles.get("unit_reports", "Báo cáo đơn vị"), "Ngày gửi"),
     )
     dossiers = records.dossiers
-    in_window = dossiers[(dossiers["due"] >= window.start) & (dossiers["due"] <= window.end)]
-    apologised = in_window[in_window["apology_date"].notna()]
+    due_in_window = dossiers[in_window(dossiers, "due", window)]
+    apologised = due_in_window[due_in_window["apology_date"].notna()]
     for due_day, group in apologised.groupby("due"):
         flags += _check(
             group,

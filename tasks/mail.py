@@ -48,7 +48,7 @@ from yagmail.error import YagAddressError
 
 from tasks.errors import DeliveryError, OutputError
 from tasks.settings import TIMEZONE, Settings
-from tasks.text import strip_marks
+from tasks.text import is_email_address, strip_marks
 
 if sys.platform == "win32":
     import msvcrt
@@ -67,7 +67,6 @@ BACKOFF_SECONDS = (5.0, 15.0, 45.0)
 REPLACEMENT_NOTICE = "Thư này thay thế thư đã gửi ngày {day} (số liệu đã được cập nhật)."
 
 # Plain addr-spec only: no display name, no spaces, commas or angle brackets, ASCII (no SMTPUTF8).
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
@@ -381,7 +380,7 @@ def _checked_recipients(people: Sequence[Recipient], key: str) -> list[Recipient
     seen: set[str] = set()
     for person in people:
         address = person.email.strip()
-        if not _ADDRESS.match(address):
+        if not is_email_address(address):
             raise DeliveryError(
                 f"Địa chỉ người nhận “{_one_line(address)}” của thư “{key}” không hợp lệ."
             )
@@ -393,7 +392,7 @@ def _checked_recipients(people: Sequence[Recipient], key: str) -> list[Recipient
 
 def _sender(mail_from: str) -> tuple[str, str]:
     name, address = parseaddr(mail_from)
-    if not _ADDRESS.match(address):
+    if not is_email_address(address):
         raise DeliveryError(
             f"Địa chỉ gửi CCHC_MAIL_FROM “{_one_line(mail_from)}” không hợp lệ; kiểm tra tệp .env."
         )

@@ -21,16 +21,20 @@ from tasks.contract import (
     UNIT_REPORTS,
     UNITS,
     TabSpec,
-    find_tab,
 )
 from tasks.dates import DateError, format_vn, parse_date
 from tasks.errors import SheetStructureError
 from tasks.models import Cell, Problem, RawBook, RawTab, Records
 from tasks.plan import Plan
-from tasks.text import clean_text, looks_legacy_encoded, match_key, strip_marks
+from tasks.text import (
+    clean_text,
+    is_email_address,
+    looks_legacy_encoded,
+    match_key,
+    strip_marks,
+)
 
 MAX_TEXT = 1000  # characters; longer cells are almost always a paste accident
-_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 _LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _LEADING_NUMBER = re.compile(r"^(?:(?:noi dung|linh vuc)\s*)?(\d+)\b")
 _ACTIVE, _INACTIVE = match_key("Hoạt động"), match_key("Ngừng hoạt động")
@@ -80,7 +84,12 @@ def check_structure(raw: RawBook) -> list[Problem]:
 
 
 def _locate(raw: RawBook, spec: TabSpec) -> tuple[_Located | None, list[Problem]]:
-    title = find_tab(list(raw.tabs), spec)
+    matching = [t for t in raw.tabs if match_key(t) == match_key(spec.title)]
+    if len(matching) > 1:
+        names = ", ".join(f"'{t}'" for t in matching)
+        message = f"Có {len(matching)} tab cùng là '{spec.title}' ({names}): hãy gộp lại thành một."
+        return None, [Problem(spec.title, None, None, "", message, structural=True)]
+    title = matching[0] if matching else None
     if title is None:
         present = ", ".join(f"'{t}'" for t in raw.tabs) or "không có tab nào"
         message = f"Không tìm thấy tab '{spec.title}' (các tab hiện có: {present})."
@@ -250,14 +259,17 @@ class _Parser:
             if ok:
                 yield row, record, cells
 
-    def date(self, required: bool) -> Callable[[Cell], date | None]:
+    def date(self, required: bool, future_ok: bool = False) -> Callable[[Cell], date | None]:
+        """A date cell's parser; a date after the read day is a problem unless ``future_ok``
+        (an appointment such as Ngày hẹn trả may lie ahead)."""
+
         def parse(value: Cell) -> date | None:
             if clean_text(value) == "":
                 if required:
                     raise CellError("Ô ngày bắt buộc đang để trống.")
                 return None
             day = parse_date(value)
-            if day > self.read_on:
+            if day > self.read_on and not future_ok:
                 raise CellError(
                     f"Ngày {format_vn(day)} sau ngày đọc dữ liệu {format_vn(self.read_on)}: "
                     "chưa thể xảy ra, kiểm tra lại năm, tháng."
@@ -407,7 +419,7 @@ def _emails(parser: _Parser, row: int, value: Cell) -> list[str]:
     for address in re.split(r"[;,\s]+", clean_text(value)):
         if not address:
             continue
-        if _EMAIL.match(address):
+        if is_email_address(address):
             good.append(address)
         else:
             parser.problem(row, "emails", value, f"Địa chỉ email '{address}' không hợp lệ; bỏ qua.")
@@ -461,7 +473,7 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         "code": _required_text,
         "procedure": _text,
         "unit": _memo(lookup.unit),
-        "due": _memo(parser.date(required=True)),
+        "due": _memo(parser.date(required=True, future_ok=True)),
         "returned": _memo(parser.date(required=False)),
         "apology_date": _memo(parser.date(required=False)),
         "apology_number": _text,

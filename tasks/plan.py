@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from tasks.errors import PlanError
-from tasks.text import match_key
+from tasks.text import is_email_address, match_key
 
 
 class _Strict(BaseModel):
@@ -77,6 +84,13 @@ class Person(_Strict):
     name: str
     email: str
 
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not is_email_address(value):
+            raise ValueError(f"địa chỉ email '{value}' không hợp lệ")
+        return value
+
 
 class Recipients(_Strict):
     leadership: list[Person]
@@ -135,9 +149,6 @@ class Plan(_Strict):
             if dupes:
                 raise ValueError(f"{what}: tên hoặc tên gọi khác bị trùng: {dupes}")
         return self
-
-    def area_name(self, number: int) -> str:
-        return next(a.name for a in self.areas if a.number == number)
 
     def channel_name(self, key: str) -> str:
         return next(c.name for c in self.channels if c.key == key)

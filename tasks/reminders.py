@@ -15,7 +15,7 @@ from tasks.calendar import Period, WorkCalendar, report_window
 from tasks.dates import format_vn
 from tasks.models import Records
 from tasks.plan import Plan
-from tasks.verify import is_late, known_on, work_calendar
+from tasks.verify import is_late, known_on, monthly_quota, unit_report_due, work_calendar
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def due_reminders(records: Records, plan: Plan, as_of: date) -> list[UnitReminde
         reminder = UnitReminder(unit.code, unit.name, list(unit.emails))
         reminder.items += _concretization(records, plan, cal, unit.code, as_of)
         reminder.items += _quota(plan, cal, unit, products_now, as_of)
-        reminder.items += _unit_report(records, plan, cal, unit.code, as_of)
+        reminder.items += _unit_report(records, plan, unit.code, as_of)
         reminder.items += _dossiers(records, unit.code, as_of)
         if reminder.items:
             out.append(reminder)
@@ -72,10 +72,16 @@ def _concretization(
     if as_of <= deadline:
         left = cal.working_days_between(as_of, deadline)
         if left in plan.reminders.concretization_days_before:
-            return [Item(f"concretization:before-{left}", f"{text}: còn {left} ngày làm việc.")]
+            key = f"concretization:{deadline}:before-{left}"  # a new deadline, new reminders
+            return [Item(key, f"{text}: còn {left} ngày làm việc.")]
         return []
     week = (as_of - deadline).days // plan.reminders.overdue_every_days
-    return [Item(f"concretization:overdue-{week}", f"{text}: đã quá hạn, chưa có trong bảng tính.")]
+    return [
+        Item(
+            f"concretization:{deadline}:overdue-{week}",
+            f"{text}: đã quá hạn, chưa có trong bảng tính.",
+        )
+    ]
 
 
 def _products_in_open_month(records: Records, plan: Plan, as_of: date) -> pd.Series:
@@ -89,7 +95,7 @@ def _quota(plan: Plan, cal: WorkCalendar, unit, counts: pd.Series, as_of: date) 
     period = open_month(as_of, plan.reporting.window)
     end = report_window(period, plan.reporting.window).end
     left = cal.working_days_between(as_of, end)
-    quota = plan.quotas.unit_default_per_month if pd.isna(unit.quota) else int(unit.quota)
+    quota = monthly_quota(unit.quota, plan)
     count = int(counts.get(unit.code, 0))
     if left > plan.reminders.quota_working_days_left or count >= quota:
         return []
@@ -102,9 +108,7 @@ def _quota(plan: Plan, cal: WorkCalendar, unit, counts: pd.Series, as_of: date) 
     ]
 
 
-def _unit_report(
-    records: Records, plan: Plan, cal: WorkCalendar, code: str, as_of: date
-) -> list[Item]:
+def _unit_report(records: Records, plan: Plan, code: str, as_of: date) -> list[Item]:
     """The report of each closed period (month, 6 months, year) once its due date has come."""
     rule = plan.reporting.window
     sent = set(records.unit_reports.loc[records.unit_reports["unit"] == code, "period"])
@@ -112,7 +116,7 @@ def _unit_report(
     last_month = _previous_month(open_month(as_of, rule))
     for period in (last_month, Period(as_of.year, "half"), *_years(as_of)):
         window = report_window(period, rule)
-        due = cal.add_working_days(window.end, plan.deadlines.unit_report_working_days)
+        due = unit_report_due(plan, period)
         if window.end < as_of and due <= as_of and period.key not in sent:
             if (as_of - due).days > 31:
                 continue  # older than a month: the periodic report lists it, no more e-mails

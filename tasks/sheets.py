@@ -468,7 +468,7 @@ def write_summary(
                         "gridProperties": {
                             "rowCount": max(height, 100),
                             "columnCount": max(width, 26),
-                            "frozenRowCount": 1,
+                            "frozenRowCount": 2,  # the title line and the column headers
                         },
                     }
                 }

@@ -57,6 +57,15 @@ def strip_marks(text: str) -> str:
     return bare.replace("đ", "d").replace("Đ", "D")
 
 
+# A plain ASCII addr-spec: what smtplib can send without SMTPUTF8 (mail servers of the province
+# do not all offer it). The roster, the plan and the mailer all check addresses with this.
+_EMAIL_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+
+
+def is_email_address(text: str) -> bool:
+    return _EMAIL_ADDRESS.match(text) is not None
+
+
 # Latin-1 letters that Vietnamese Unicode text never uses but TCVN3 (ABC) and VNI fonts produce,
 # e.g. "Së X©y dùng" (TCVN3) or "Sôû Xaây döïng" (VNI) typed with a legacy keyboard setting.
 _VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")

@@ -72,6 +72,8 @@ class Findings:
     by_month: list[tuple[str, int]] = field(default_factory=list)  # 6-month / annual only
     unit_report_due: date | None = None
     backdated: list[Problem] = field(default_factory=list)  # flagged rows (tasks.integrity)
+    # Products of units marked "Ngừng hoạt động": in the totals and the annex, not in `units`.
+    inactive_products: dict[str, int] = field(default_factory=dict)
 
     def units_behind(self) -> list[UnitFinding]:
         """Units with anything to fix: below quota, or a late/missing item."""
@@ -125,8 +127,7 @@ def verify(
     window = report_window(period, rule)
     products = records.products[in_window(records.products, "date", window)]
     products = products.sort_values(["date", "row"], kind="stable").reset_index(drop=True)
-    cal = work_calendar(plan)
-    report_due = cal.add_working_days(window.end, plan.deadlines.unit_report_working_days)
+    report_due = unit_report_due(plan, period)
 
     counts = products.groupby("unit").size()
     # Each unit's first concretisation and first report for the period, in one pass each
@@ -135,11 +136,13 @@ def verify(
     reports = records.unit_reports
     reported = first_by_unit(reports[reports["period"] == period.key], "sent")
     deadline = plan.deadlines.concretization
-    months = len(period.months())
+    # Months begun by the as-of date, as for the website quota: an annual report made in July
+    # asks for 7 months' worth, not 12.
+    months = sum(report_window(m, rule).start <= as_of for m in period.months())
+    active = records.units[records.units["active"]]
     units = []
-    for unit in records.units[records.units["active"]].itertuples():
-        per_month = plan.quotas.unit_default_per_month if pd.isna(unit.quota) else int(unit.quota)
-        quota = per_month * months
+    for unit in active.itertuples():
+        quota = monthly_quota(unit.quota, plan) * months
         count = int(counts.get(unit.code, 0))
         units.append(
             UnitFinding(
@@ -163,10 +166,28 @@ def verify(
         problems=problems,
         products=products,
         totals=totals(products, plan),
-        by_month=products_by_month(records, period, rule) if months > 1 else [],
+        by_month=products_by_month(records, period, rule) if period.kind != "month" else [],
         unit_report_due=report_due,
         backdated=backdated or [],
+        inactive_products={
+            name: int(counts.get(code, 0))
+            for code, name in zip(records.units["code"], records.units["name"], strict=True)
+            if code not in set(active["code"]) and counts.get(code, 0)
+        },
     )
+
+
+def monthly_quota(roster_quota: object, plan: Plan) -> int:
+    """The unit's quota per month: the roster's column, or the plan's default when blank."""
+    if roster_quota is None or pd.isna(roster_quota):
+        return plan.quotas.unit_default_per_month
+    return int(roster_quota)  # type: ignore[call-overload]
+
+
+def unit_report_due(plan: Plan, period: Period) -> date:
+    """Units' reports for ``period`` are due N working days after its window ends."""
+    window = report_window(period, plan.reporting.window)
+    return work_calendar(plan).add_working_days(window.end, plan.deadlines.unit_report_working_days)
 
 
 def deadline_status(first: date | None, due: date, as_of: date) -> StatusDate:
@@ -184,21 +205,6 @@ def first_by_unit(frame: pd.DataFrame, column: str) -> dict[str, date]:
         if unit not in first or day < first[unit]:
             first[unit] = day
     return first
-
-
-def concretization_status(records: Records, plan: Plan, unit: str, as_of: date) -> StatusDate:
-    """On time if dated on or before the deadline (inclusive); missing only once it has passed."""
-    first = first_by_unit(records.concretizations, "date").get(unit)
-    return deadline_status(first, plan.deadlines.concretization, as_of)
-
-
-def unit_report_status(
-    records: Records, unit: str, period: Period, due: date, as_of: date
-) -> StatusDate:
-    """The unit's report for ``period``: on time if sent by ``due``; missing once ``due`` passed."""
-    reports = records.unit_reports
-    first = first_by_unit(reports[reports["period"] == period.key], "sent").get(unit)
-    return deadline_status(first, due, as_of)
 
 
 def website_quota(records: Records, plan: Plan, period: Period, as_of: date) -> WebsiteQuota:

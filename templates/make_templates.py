@@ -500,7 +500,10 @@ def section_results(doc) -> None:
     para(
         doc,
         "Chỉ tiêu {{ period.label }}: số tin, bài tối thiểu mỗi tháng của đơn vị"
-        "{% if period.kind != 'month' %} nhân với số tháng của kỳ báo cáo{% endif %}.",
+        "{% if period.kind != 'month' %} nhân với số tháng của kỳ báo cáo đã bắt đầu{% endif %}."
+        "{% if inactive.products %} Ngoài ra, {{ inactive.names }} (đã ngừng hoạt động) có "
+        "{{ inactive.products }} sản phẩm trong kỳ, đã tính vào các bảng tổng hợp theo nội dung, "
+        "hình thức và loại sản phẩm.{% endif %}",
         NOTE,
         before=3,
     )
@@ -538,8 +541,9 @@ def section_results(doc) -> None:
     para(doc, "{%p else %}")
     para(
         doc,
-        "Kế hoạch yêu cầu Trang thông tin điện tử của Sở đăng tải tối thiểu 01 tin, bài về cải "
-        "cách hành chính mỗi tháng; kết quả từng tháng như sau "
+        "Kế hoạch yêu cầu Trang thông tin điện tử của Sở đăng tải tối thiểu "
+        "{{ '%02d'|format(website.per_month) }} tin, bài về cải cách hành chính mỗi tháng; "
+        "kết quả từng tháng như sau "
         "({{ website.met_text|lower }} chỉ tiêu của kỳ):",
     )
     data_table(

@@ -83,6 +83,8 @@ def test_working_days_use_vn_holidays_and_plan_overrides():
     assert cal.is_working_day(date(2026, 8, 22))  # make-up Saturday from the plan
     assert not cal.is_working_day(date(2026, 6, 1))  # plan's extra holiday
     assert cal.holiday_name(date(2026, 6, 1)) == "ngày nghỉ theo kế hoạch"
+    # In Vietnamese whatever the locale: the name reaches the reminder run's state message.
+    assert cal.holiday_name(date(2026, 4, 27)) == "Ngày Giỗ Tổ Hùng Vương (nghỉ bù)"
 
 
 def test_due_date_shifted_by_holidays():

@@ -20,8 +20,8 @@ PREFECT = str(Path(sys.executable).parent / "prefect")
 POOL = "cchc-office"
 EXPECTED = {  # deployment -> cron; every one in Vietnam's time zone
     "bao-cao-thang": "0 8 22 * *",
-    "bao-cao-6-thang": "0 8 22 6 *",
-    "bao-cao-nam": "0 8 22 12 *",
+    "bao-cao-6-thang": "30 7 22 6 *",
+    "bao-cao-nam": "30 7 22 12 *",
     "nhac-viec-hang-ngay": "30 7 * * 1-6",
     "kiem-tra-bang-tinh": "30 11 * * 1-5",
 }

@@ -55,6 +55,7 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
         "tom-tat-2026-05": "markdown",
         "don-vi-2026-05": "table",
         "loi-du-lieu-2026-05": "table",
+        "thu-2026-05": "table",  # the send log's entries for this report
         None: "progress",  # the progress bar while it ran (progress artifacts have no key)
     }
 
@@ -94,7 +95,7 @@ def test_missing_tab_fails_the_run_with_a_vietnamese_reason(out, tmp_path):
 
 
 def test_check_lists_the_problems(out):
-    state = check(as_of=AS_OF, return_state=True)
+    state = check(return_state=True)
     assert state.is_completed()
     rows = {(p["tab"], p["row"]) for p in state.result()["problems"]}
     assert ("Tin bài", 64) in rows and ("Hồ sơ trễ hẹn", 14) in rows
@@ -124,7 +125,7 @@ def test_cli_report_prints_where_the_files_are(out):
     result = CliRunner().invoke(app, ["report", "--period", "2026-05", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert "Đã lập báo cáo tháng 5/2026" in result.output
-    assert "ket-qua.json" in result.output and "Lỗi dữ liệu: 11 dòng" in result.output
+    assert "ket-qua.json" in result.output and "Lỗi dữ liệu: 11 lỗi" in result.output
 
 
 def test_cli_failure_is_one_paragraph_not_a_traceback(out):
@@ -132,3 +133,18 @@ def test_cli_failure_is_one_paragraph_not_a_traceback(out):
     assert result.exit_code == 1
     assert "LỖI: Kỳ báo cáo '2026-13' không hợp lệ" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_check_exit_codes(out, tmp_path):
+    from openpyxl import load_workbook
+
+    ok = CliRunner().invoke(app, ["check"])
+    assert ok.exit_code == 0 and "11 lỗi dữ liệu" in ok.output
+    broken = tmp_path / "thieu-tab.xlsx"
+    workbook = load_workbook(SAMPLE_WORKBOOK)
+    del workbook["Tin bài"]
+    workbook.save(broken)
+    structural = CliRunner().invoke(app, ["check", "--source", str(broken)])
+    assert structural.exit_code == 2 and "Không tìm thấy tab 'Tin bài'" in structural.output
+    missing = CliRunner().invoke(app, ["check", "--source", str(tmp_path / "khong-co.xlsx")])
+    assert missing.exit_code == 1 and "Không tìm thấy tệp dữ liệu" in missing.output

@@ -203,3 +203,31 @@ def test_duplicated_header_is_structural(plan):
     problems = check_structure(raw)
     assert len(problems) == 1
     assert "xuất hiện hai lần" in problems[0].message and "cột A và cột C" in problems[0].message
+
+
+def test_two_tabs_with_the_same_title_are_structural(plan):
+    raw = book()
+    raw.tabs["Tin  BÀI"] = RawTab("Tin  BÀI", [raw.tabs["Tin bài"].rows[0]])
+    problems = check_structure(raw)
+    assert [p.message for p in problems] == [
+        "Có 2 tab cùng là 'Tin bài' ('Tin bài', 'Tin  BÀI'): hãy gộp lại thành một."
+    ]
+
+
+def test_an_appointment_may_lie_ahead_but_a_return_may_not(plan):
+    raw = book(
+        dossiers=[
+            ["H1", "Cấp phép", "VP", "20/07/2026", "", "", ""],  # due after the read day: fine
+            ["H2", "Cấp phép", "VP", "20/05/2026", "20/07/2026", "", ""],  # returned in future
+        ]
+    )
+    records, problems = normalize(raw, plan, AS_OF)
+    assert records.dossiers["code"].tolist() == ["H1"]
+    assert [(p.row, p.column) for p in problems] == [(3, "Ngày trả kết quả")]
+
+
+def test_roster_e_mail_must_be_a_plain_address(plan):
+    raw = book(units=[["VP", "Văn phòng Sở", "nguyễn@sxd.vn, vp@sxd.daklak.gov.vn", "", "", ""]])
+    records, problems = normalize(raw, plan, AS_OF)
+    assert records.units.loc[0, "emails"] == ["vp@sxd.daklak.gov.vn"]
+    assert [p.message for p in problems] == ["Địa chỉ email 'nguyễn@sxd.vn' không hợp lệ; bỏ qua."]

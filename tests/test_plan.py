@@ -20,6 +20,7 @@ def test_real_plan_loads(plan):
         ("window: nd09", "window: quy", "reporting.window"),
         ("unit_default_per_month: 2", "unit_default_per_mont: 2", "quotas.unit_default_per_mont"),
         ("website_kinds: [tin, bai]", "website_kinds: [tin, tin_tuc]", "tin_tuc"),
+        ("giamdoc@sxd.daklak.gov.vn", "giám đốc@sxd", "recipients.leadership.0.email"),
     ],
 )
 def test_wrong_plan_names_the_key(plan_file, old, new, fragment):

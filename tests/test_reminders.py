@@ -18,17 +18,17 @@ APRIL = [[u, "2026-04", "15/04/2026"] for u in ("VP", "QLXD", "TTR")]  # every A
 def test_concretization_five_and_one_working_days_before_the_deadline(plan):
     # Deadline Fri 15/5. Working days after Fri 8/5: 11, 12, 13, 14, 15 -> 5 left.
     tabs = {"concretizations": DONE, "unit_reports": APRIL}
-    assert "concretization:before-5" in owed(plan, date(2026, 5, 8), **tabs)["TTR"]
+    assert "concretization:2026-05-15:before-5" in owed(plan, date(2026, 5, 8), **tabs)["TTR"]
     four_left = owed(plan, date(2026, 5, 7), **tabs).get("TTR", [])
     assert not any(k.startswith("concretization") for k in four_left)  # 6 left: no e-mail
-    assert "concretization:before-1" in owed(plan, date(2026, 5, 14), **tabs)["TTR"]
+    assert "concretization:2026-05-15:before-1" in owed(plan, date(2026, 5, 14), **tabs)["TTR"]
 
 
 def test_concretization_weekly_while_overdue(plan):
     week0 = owed(plan, date(2026, 5, 18), concretizations=DONE, unit_reports=APRIL)
     week1 = owed(plan, date(2026, 5, 22), concretizations=DONE, unit_reports=APRIL)
-    assert "concretization:overdue-0" in week0["TTR"]
-    assert "concretization:overdue-1" in week1["TTR"]
+    assert "concretization:2026-05-15:overdue-0" in week0["TTR"]
+    assert "concretization:2026-05-15:overdue-1" in week1["TTR"]
     assert "VP" not in week0 or not any(k.startswith("concretization") for k in week0["VP"])
 
 

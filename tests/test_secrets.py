@@ -183,7 +183,7 @@ def test_no_secret_in_logs_artifacts_files_or_messages(
         sent = report(period="2026-05", as_of="2026-11-28", send=True, return_state=True)
         received = [m.raw.decode("utf-8", "replace") for m in server.messages]
     monkeypatch.delenv("CCHC_SMTP_HOST")
-    checked = check(as_of="2026-11-28", return_state=True)
+    checked = check(return_state=True)
     reminded = remind(as_of="2026-11-19", send=True, return_state=True)
 
     assert refused.is_failed() and "từ chối đăng nhập" in refused.message

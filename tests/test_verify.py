@@ -45,6 +45,13 @@ def test_half_year_quota_is_six_months(plan):
     assert unit(findings, "VP").quota == 24 and unit(findings, "QLXD").quota == 12
 
 
+def test_annual_quota_counts_the_months_begun(plan):
+    # On 20/06 the windows of January..July have begun (July's: 15/06-14/07): 7 months.
+    findings = run(plan, as_of=date(2026, 6, 20), period=parse_period("2026"))
+    assert unit(findings, "VP").quota == 4 * 7
+    assert len(findings.website.months) == 7
+
+
 def test_website_quota_counts_news_and_articles_on_the_website_only(plan):
     findings = run(
         plan,

@@ -98,3 +98,21 @@ def test_failed_send_keeps_the_report_and_the_next_run_sends_once(out, monkeypat
         assert again.is_completed(), again.message
         report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
         assert len(server.handler.messages) == 1
+
+
+def test_init_sheet_command_prepares_a_new_sheet_once(out, emulator, key_file, monkeypatch):
+    key = "1MoiTaoSoXayDungDakLak_CCHC_2026_ABCDEFGH"
+    emulator.add_book(key, {"Trang tính1": []})
+    monkeypatch.setenv("CCHC_SHEETS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    url = f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0"
+    first = CliRunner().invoke(app, ["init-sheet", "--source", url])
+    assert first.exit_code == 0, first.output
+    assert "Tin bài" in first.output and "thay đổi" in first.output
+    assert emulator.sheet(key, "Tin bài").rows[0][:2] == ["Ngày", "Đơn vị"]
+    writes = len(emulator.writes())
+    second = CliRunner().invoke(app, ["init-sheet", "--source", url])
+    assert second.exit_code == 0 and ": 0 thay đổi." in second.output
+    assert len(emulator.writes()) == writes  # nothing written the second time
+    workbook = CliRunner().invoke(app, ["init-sheet", "--source", "data/sample/x.xlsx"])
+    assert workbook.exit_code == 1 and "chỉ dùng cho Google Sheet" in workbook.output

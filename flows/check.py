@@ -11,7 +11,7 @@ from flows.common import start_job, unwalked
 from tasks.artifacts import publish_problems
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.errors import CchcError, SheetStructureError
-from tasks.normalize import check_structure, normalize_task
+from tasks.normalize import normalize_task
 
 
 @flow(
@@ -25,9 +25,6 @@ def check(source: str | None = None) -> dict[str, Any] | State:
         job = start_job(None, source)
         raw = read_source_task(job.settings)
         save_snapshot_task(unwalked(raw), job.settings.output_dir / "kiem-tra" / "snapshots")
-        structural = check_structure(raw)
-        if structural:
-            raise SheetStructureError(structural)
         _, problems = normalize_task(unwalked(raw), job.plan)
     except SheetStructureError as err:
         publish_problems(err.problems, "kiem-tra")

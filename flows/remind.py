@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows.common import start_job, started_too_late, unwalked
+from tasks.artifacts import publish_reminders
 from tasks.calendar import today_in_vietnam
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.dates import format_vn
@@ -54,19 +54,7 @@ def remind(
         )
     except CchcError as err:
         return Failed(message=str(err))
-    table = [
-        {
-            "Đơn vị": r.name,
-            "Email": ", ".join(r.emails) or "(chưa có email - chưa nhắc được)",
-            "Nội dung nhắc": "; ".join(i.text for i in r.items),
-        }
-        for r in reminded + no_email
-    ]
-    create_table_artifact(
-        key="nhac-viec",
-        table=table or [{"Kết quả": f"Ngày {day} không có đơn vị nào cần nhắc"}],
-        description=f"Nhắc việc ngày {day}",
-    )
+    publish_reminders(reminded, no_email, day)
     return {
         "as_of": job.as_of.isoformat(),
         "reminded": {r.code: [i.key for i in r.items] for r in reminded},

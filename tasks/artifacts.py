@@ -16,6 +16,7 @@ from prefect.artifacts import (
 from tasks.compile import STATUS_TEXT, CompiledReport
 from tasks.mail import SendResult, read_send_log
 from tasks.models import Problem
+from tasks.reminders import UnitReminder
 from tasks.verify import Findings
 
 
@@ -53,7 +54,7 @@ def publish_problems(problems: list[Problem], key: str) -> None:
     create_table_artifact(
         key=_key(f"loi-du-lieu-{key}"),
         table=problems_table(problems) or [{"Kết quả": "Không có lỗi dữ liệu"}],
-        description=f"Lỗi dữ liệu trong bảng tính ({len(problems)} dòng)",
+        description=f"Lỗi dữ liệu trong bảng tính ({len(problems)} lỗi)",
     )
 
 
@@ -155,3 +156,20 @@ def report_outcome(
         "figures": report.context["summary"],
         "website": report.context["website"]["met_text"],
     }
+
+
+def publish_reminders(reminded: list[UnitReminder], no_email: list[UnitReminder], day: str) -> None:
+    """Who was reminded of what today, and who could not be (no e-mail in the roster)."""
+    table = [
+        {
+            "Đơn vị": r.name,
+            "Email": ", ".join(r.emails) or "(chưa có email - chưa nhắc được)",
+            "Nội dung nhắc": "; ".join(i.text for i in r.items),
+        }
+        for r in reminded + no_email
+    ]
+    create_table_artifact(
+        key="nhac-viec",
+        table=table or [{"Kết quả": f"Ngày {day} không có đơn vị nào cần nhắc"}],
+        description=f"Nhắc việc ngày {day}",
+    )

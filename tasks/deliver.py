@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from tasks.compile import STATUS_TEXT, CompiledReport
 from tasks.dates import format_vn
 from tasks.errors import OutputError, SourceError
-from tasks.mail import OutgoingMail, Recipient, SendResult, deliver_mail
+from tasks.mail import OutgoingMail, Recipient, SendResult, append_json_lines, deliver_mail
 from tasks.plan import Plan
 from tasks.reminders import UnitReminder
 from tasks.settings import REPO_ROOT, Settings
@@ -136,19 +135,10 @@ def already_reminded(output_dir: Path) -> set[tuple[str, str]]:
 
 def record_reminded(output_dir: Path, unit: str, keys: list[str], when: date) -> None:
     path = output_dir / REMINDED_LOG
-    lines = "".join(
-        json.dumps({"unit": unit, "item": key, "date": when.isoformat()}, ensure_ascii=False) + "\n"
-        for key in keys
-    )
+    entries = [{"unit": unit, "item": key, "date": when.isoformat()} for key in keys]
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        with path.open("a+b") as log:
-            log.seek(0, os.SEEK_END)
-            if log.tell():
-                log.seek(-1, os.SEEK_END)
-                if log.read(1) != b"\n":  # a torn last line must not swallow these entries
-                    lines = "\n" + lines
-            log.write(lines.encode("utf-8"))
+        append_json_lines(path, entries)
     except OSError as err:
         raise OutputError(f"Không ghi được nhật ký nhắc việc {path}: {err.strerror}") from err
 

@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.calendar import Period, report_window
 from tasks.collect import load_snapshot, snapshot_files
+from tasks.contract import CONCRETIZATIONS, DOSSIERS, UNIT_REPORTS, TabSpec
 from tasks.dates import format_vn
 from tasks.errors import SheetStructureError, SourceError
 from tasks.models import Problem, Records
@@ -31,43 +32,28 @@ def find_backdated(
 ) -> list[Problem]:
     """Flags for concretisations, the period's unit reports and apologies that claim a date on
     or before their deadline but were absent from the first data read after that deadline."""
-    flags: list[Problem] = []
-    titles = records.tab_titles
-    deadline = plan.deadlines.concretization
-    flags += _check(
-        records.concretizations,
-        deadline,
-        baseline,
-        lambda r: r.concretizations,
-        ["unit", "date", "doc_number"],
-        "date",
-        (titles.get("concretizations", "Cụ thể hóa"), "Ngày hoàn thành"),
-    )
     window = report_window(period, plan.reporting.window)
-    due = unit_report_due(plan, period)
     reports = records.unit_reports[records.unit_reports["period"] == period.key]
-    flags += _check(
-        reports,
-        due,
-        baseline,
-        lambda r: r.unit_reports,
-        ["unit", "period", "sent"],
-        "sent",
-        (titles.get("unit_reports", "Báo cáo đơn vị"), "Ngày gửi"),
-    )
-    dossiers = records.dossiers
-    due_in_window = dossiers[in_window(dossiers, "due", window)]
+    due_in_window = records.dossiers[in_window(records.dossiers, "due", window)]
     apologised = due_in_window[due_in_window["apology_date"].notna()]
-    for due_day, group in apologised.groupby("due"):
-        flags += _check(
-            group,
-            due_day,
-            baseline,
-            lambda r: r.dossiers,
-            ["code", "apology_date"],
-            "apology_date",
-            (titles.get("dossiers", "Hồ sơ trễ hẹn"), "Ngày xin lỗi"),
-        )
+    # (rows that claim a date, their deadline, the tab, what identifies a row, its date column)
+    checks = [
+        (
+            records.concretizations,
+            plan.deadlines.concretization,
+            CONCRETIZATIONS,
+            ["unit", "date", "doc_number"],
+            "date",
+        ),
+        (reports, unit_report_due(plan, period), UNIT_REPORTS, ["unit", "period", "sent"], "sent"),
+        *(
+            (group, due, DOSSIERS, ["code", "apology_date"], "apology_date")
+            for due, group in apologised.groupby("due")
+        ),
+    ]
+    flags: list[Problem] = []
+    for rows, deadline, spec, identity, date_column in checks:
+        flags += _check(rows, deadline, baseline, records.tab_titles, spec, identity, date_column)
     return sorted(flags, key=lambda p: (p.tab, p.row or 0))
 
 
@@ -75,10 +61,10 @@ def _check(
     rows: pd.DataFrame,
     deadline: date,
     baseline: Baseline,
-    same_tab: Callable[[Records], pd.DataFrame],
+    titles: dict[str, str],
+    spec: TabSpec,
     identity: list[str],
     date_column: str,
-    where: tuple[str, str],
 ) -> list[Problem]:
     claimed = rows[rows[date_column] <= deadline]
     if claimed.empty:
@@ -87,8 +73,9 @@ def _check(
     if earlier is None:
         return []  # no data read after the deadline before this run: nothing to compare with
     read_at, old = earlier
-    known = set(same_tab(old)[identity].itertuples(index=False, name=None))
-    tab, column = where
+    known = set(getattr(old, spec.key)[identity].itertuples(index=False, name=None))
+    tab = titles.get(spec.key, spec.title)
+    column = next(c.header for c in spec.columns if c.key == date_column)
     flags = []
     for row in claimed.itertuples():
         if tuple(getattr(row, c) for c in identity) in known:

@@ -424,20 +424,25 @@ def _write_outbox(output_dir: Path, key: str, message: bytes) -> Path:
     raise OutputError(f"Thư mục {outbox} đã có quá nhiều thư “{key}”.")
 
 
+def append_json_lines(path: Path, entries: list[dict[str, Any]]) -> None:
+    """Append ``entries`` to a JSON-lines log, durably. A torn last line (a kill or a full
+    disk while appending) gets its newline first, so it cannot swallow the new entries."""
+    lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in entries)
+    with open(path, "a+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell():
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                lines = "\n" + lines
+        handle.write(lines.encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def _append_log(output_dir: Path, entry: dict[str, Any]) -> None:
-    entry = {**entry, "at": _now().isoformat(timespec="seconds")}
     path = output_dir / SEND_LOG_NAME
-    line = json.dumps(entry, ensure_ascii=False) + "\n"
     try:
-        with open(path, "a+b") as handle:
-            handle.seek(0, os.SEEK_END)
-            if handle.tell():
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":  # a torn last line must not swallow this entry
-                    line = "\n" + line
-            handle.write(line.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_json_lines(path, [{**entry, "at": _now().isoformat(timespec="seconds")}])
     except OSError as err:
         raise OutputError(f"Không ghi được nhật ký gửi thư {path}: {err.strerror}") from err
 

@@ -327,10 +327,6 @@ def normalize(
     return records, problems
 
 
-def _columns(spec: TabSpec) -> list[str]:
-    return ["row", *(c.key for c in spec.columns)]
-
-
 def _frame(
     parser: _Parser, spec: TabSpec, fields: dict[str, Callable[[Cell], Any]]
 ) -> pd.DataFrame:
@@ -338,11 +334,7 @@ def _frame(
         if column.is_date:
             fields[column.key] = _memo(parser.date(column.required))
     rows = [record for _, record, _ in parser.parse(fields)]
-    return _to_frame(rows, ["row", *fields])
-
-
-def _to_frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=["row", *fields])
 
 
 def _period(value: Cell) -> str:
@@ -381,7 +373,9 @@ def _units(parser: _Parser, plan: Plan, lookup: _Lookup) -> pd.DataFrame:
     for record in rows:  # products may name a unit by code or by full name
         lookup.units.setdefault(match_key(record["code"]), record["code"])
         lookup.units.setdefault(match_key(record["name"]), record["code"])
-    return _to_frame(rows, ["row", "code", "name", "emails", "contact", "quota", "active"])
+    return pd.DataFrame(
+        rows, columns=["row", "code", "name", "emails", "contact", "quota", "active"]
+    )
 
 
 def _quota(parser: _Parser, row: int, value: Cell) -> int | None:
@@ -465,7 +459,7 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
                 continue
         seen[base] = (*same, (row, record["title"]))  # tuples: not tracked by the GC
         rows.append(record)
-    return _to_frame(rows, ["row", *fields])
+    return pd.DataFrame(rows, columns=["row", *fields])
 
 
 def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
@@ -492,7 +486,7 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
             continue
         seen[code_key] = row
         rows.append(record)
-    return _to_frame(rows, ["row", *fields])
+    return pd.DataFrame(rows, columns=["row", *fields])
 
 
 normalize_task = task(name="Chuẩn hóa dữ liệu", cache_policy=NO_CACHE)(normalize)

@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from tasks.calendar import Period, WorkCalendar, report_window
+from tasks.calendar import Period, WorkCalendar, last_closed_period, report_window
 from tasks.dates import format_vn
 from tasks.models import Records
 from tasks.plan import Plan
@@ -113,8 +113,9 @@ def _unit_report(records: Records, plan: Plan, code: str, as_of: date) -> list[I
     rule = plan.reporting.window
     sent = set(records.unit_reports.loc[records.unit_reports["unit"] == code, "period"])
     items = []
-    last_month = _previous_month(open_month(as_of, rule))
-    for period in (last_month, Period(as_of.year, "half"), *_years(as_of)):
+    last_month = last_closed_period(as_of, "month", rule)
+    years = (Period(as_of.year - 1, "year"), Period(as_of.year, "year"))
+    for period in (last_month, Period(as_of.year, "half"), *years):
         window = report_window(period, rule)
         due = unit_report_due(plan, period)
         if window.end < as_of and due <= as_of and period.key not in sent:
@@ -127,16 +128,6 @@ def _unit_report(records: Records, plan: Plan, code: str, as_of: date) -> list[I
                 )
             )
     return items
-
-
-def _years(as_of: date) -> tuple[Period, Period]:
-    return Period(as_of.year - 1, "year"), Period(as_of.year, "year")
-
-
-def _previous_month(period: Period) -> Period:
-    if period.month == 1:
-        return Period(period.year - 1, "month", 12)
-    return Period(period.year, "month", period.month - 1)
 
 
 def _dossiers(records: Records, code: str, as_of: date) -> list[Item]:

@@ -3,7 +3,6 @@
 # every deployment of prefect.yaml, and one worker. `make down` (deploy/down.sh) stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CCHC_HOME="$PWD"
 export PREFECT_HOME="${PREFECT_HOME:-$PWD/var/prefect}"
 HOST="${CCHC_UI_HOST:-127.0.0.1}"
 PORT="${CCHC_UI_PORT:-4200}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import urllib.request
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +12,10 @@ import typer
 # The office network has no route to Prefect's telemetry host: without this, every run with a
 # temporary server logs a "Failed to send telemetry" error.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect 3.9 gives its temporary server 20 s to start: a busy 2-core office PC needs more
+# (seen: a first `make demo` timing out beside another job). Read when the server starts.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
+LOCAL_SERVER = "http://127.0.0.1:{port}/api"
 
 app = typer.Typer(
     help="Theo dõi Kế hoạch thông tin, tuyên truyền CCHC 2026 - Sở Xây dựng tỉnh Đắk Lắk.",
@@ -126,5 +131,37 @@ def init_sheet_command(
     typer.echo(f"Đã chuẩn bị bảng tính {out['key']}: {len(out['changes'])} thay đổi.")
 
 
+def use_running_server() -> str | None:
+    """The API of the server `make up` started on this machine, when it answers and no other
+    server is configured: runs then show in its UI, and no temporary server has to start."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    url = LOCAL_SERVER.format(port=os.environ.get("CCHC_UI_PORT", "4200"))
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=1) as answer:
+            if answer.read().strip() != b"true":
+                return None
+    except (OSError, ValueError):
+        return None
+    os.environ["PREFECT_API_URL"] = url  # before Prefect reads its settings
+    return url
+
+
 def main() -> None:
-    sys.exit(app())
+    url = use_running_server()
+    if url:
+        typer.echo(f"Dùng Prefect server đang chạy: {url.removesuffix('/api')}", err=True)
+    try:
+        sys.exit(app())
+    except RuntimeError as err:
+        if "ephemeral Prefect API server" not in str(err):
+            raise
+        typer.echo(
+            "LỖI: Máy chậm, Prefect server tạm thời chưa khởi động kịp "
+            f"({os.environ['PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS']} giây). "
+            "Chạy lại lệnh, hoặc chạy `make up` một lần để có server thường trực "
+            "(lệnh cchc sẽ tự dùng server đó), hoặc đặt "
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS lớn hơn.",
+            err=True,
+        )
+        sys.exit(1)

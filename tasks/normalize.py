@@ -270,8 +270,10 @@ class _Parser:
                 return None
             day = parse_date(value)
             if day > self.read_on and not future_ok:
+                # No read date in the text: the message (and so the never-twice hash and the
+                # reproduced result) must be the same whichever day the sheet is read.
                 raise CellError(
-                    f"Ngày {format_vn(day)} sau ngày đọc dữ liệu {format_vn(self.read_on)}: "
+                    f"Ngày {format_vn(day)} ở sau ngày đọc dữ liệu: "
                     "chưa thể xảy ra, kiểm tra lại năm, tháng."
                 )
             return day

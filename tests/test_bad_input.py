@@ -318,8 +318,7 @@ CASES: list[Case] = [
         "after the day the data was read (05/06/2026)",
         "15/07/2026",
         "15/07/2026",
-        "Ngày 15/07/2026 sau ngày đọc dữ liệu 05/06/2026: chưa thể xảy ra, kiểm tra lại năm, "
-        "tháng.",
+        "Ngày 15/07/2026 ở sau ngày đọc dữ liệu: chưa thể xảy ra, kiểm tra lại năm, tháng.",
     ),
     date_case(
         "date-year-typo",
@@ -694,8 +693,7 @@ CASES: list[Case] = [
                 3,
                 "Ngày trả kết quả",
                 "01/05/2027",
-                "Ngày 01/05/2027 sau ngày đọc dữ liệu 05/06/2026: chưa thể xảy ra, kiểm tra lại "
-                "năm, tháng.",
+                "Ngày 01/05/2027 ở sau ngày đọc dữ liệu: chưa thể xảy ra, kiểm tra lại năm, tháng.",
             ),
         ),
     ),

@@ -43,10 +43,10 @@ def server(tmp_path_factory):
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
-        "CCHC_HOME": str(REPO),
         "CCHC_OUTPUT_DIR": str(home / "var"),
     }
-    for name in ("CCHC_SOURCE", "CCHC_SMTP_HOST", "CCHC_PLAN"):
+    # Plain `prefect deploy --all`, as any Prefect user runs it: nothing of ours in the environment.
+    for name in ("CCHC_HOME", "CCHC_SOURCE", "CCHC_SMTP_HOST", "CCHC_PLAN"):
         env.pop(name, None)
     log = (home / "server.log").open("w")
     proc = subprocess.Popen(
@@ -66,15 +66,16 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("Prefect server did not start: " + (home / "server.log").read_text())
+    env["TEST_PORT"] = str(port)
     yield env
     os.killpg(proc.pid, 15)
     proc.wait(timeout=30)
     log.close()
 
 
-def prefect(env, *args, timeout=300) -> str:
+def prefect(env, *args, timeout=300, cwd=REPO) -> str:
     done = subprocess.run(
-        [PREFECT, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
+        [PREFECT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -149,7 +150,10 @@ def test_a_worker_runs_the_monthly_deployment_to_completion(deployed):
         "as_of=2026-11-28",
     )
     run_id = next(line.split()[-1] for line in out.splitlines() if "UUID" in line)
-    prefect(deployed, "worker", "start", "--pool", POOL, "--run-once", timeout=600)
+    # The worker starts elsewhere: the run finds the code through the pull step that
+    # `prefect deploy` recorded (the checkout it was run from), not through the worker's folder.
+    elsewhere = Path(deployed["PREFECT_HOME"])
+    prefect(deployed, "worker", "start", "--pool", POOL, "--run-once", timeout=600, cwd=elsewhere)
     run = client_call(deployed, lambda c: c.read_flow_run(run_id))
     assert run.state_type.value == "COMPLETED", run.state.message if run.state else run
     assert run.name == "bao-cao-2026-05"
@@ -170,3 +174,39 @@ def test_a_worker_runs_the_monthly_deployment_to_completion(deployed):
     output = Path(deployed["CCHC_OUTPUT_DIR"])
     assert (output / "2026-05" / "ket-qua.json").exists()
     assert list((output / "outbox").glob("*.eml")), "send=true with no SMTP host: the outbox"
+
+
+def test_the_deployments_run_from_the_folder_they_were_deployed_from(deployed):
+    deployments = client_call(deployed, lambda c: c.read_deployments())
+    assert {str(d.name): d.pull_steps for d in deployments} == {
+        name: [{"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}]
+        for name in EXPECTED
+    }
+
+
+def test_the_command_uses_the_server_make_up_started(server, tmp_path):
+    """`cchc` with no PREFECT_API_URL finds the local server (as `make up` starts it) instead of
+    starting a temporary one, so the run shows in the Office's UI."""
+    env = {k: v for k, v in server.items() if k != "PREFECT_API_URL"}
+    env["CCHC_UI_PORT"] = server["TEST_PORT"]
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "cchc"), "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Dùng Prefect server đang chạy: http://127.0.0.1:{server['TEST_PORT']}" in done.stderr
+    assert "Starting temporary server" not in done.stderr
+
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    runs = client_call(
+        server,
+        lambda c: c.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["kiem-tra-bang-tinh"]))
+        ),
+    )
+    assert [r.state_type.value for r in runs] == ["COMPLETED"]

@@ -131,7 +131,7 @@ def test_each_bad_cell_is_a_problem_and_the_other_rows_count(plan):
     assert "PHÒNG ABC" in by_row[4].message
     assert "từ 1 đến 7" in by_row[5].message
     assert "bắt buộc có Đường dẫn" in by_row[8].message
-    assert "sau ngày đọc dữ liệu 05/06/2026" in by_row[11].message
+    assert "15/03/2027 ở sau ngày đọc dữ liệu" in by_row[11].message
     assert "trùng lặp với dòng 14" in by_row[15].message
     assert all(p.tab == "Tin bài" for p in problems)
 

@@ -10,7 +10,8 @@ properties and zip timestamps): rerunning rewrites the same bytes.
 # Deliberate bad rows — intentional, they exercise the problem records; do not "fix" them:
 #   Tin bài: date 30/02/2026 (no such day); date 05/13/2026 (mm/dd); unit "PHÒNG ABC"; area "9";
 #     channel "Tivi"; Zalo OA without link; link "sxd.daklak.gov.vn/tin" (no http); blank title;
-#     date 15/03/2027 (future); an exact duplicate of an earlier row; plus two blank rows (skipped).
+#     date 15/03/2062 (future: 2026 mistyped); an exact duplicate of an earlier row; plus two
+#     blank rows (skipped).
 #   Hồ sơ trễ hẹn: one Mã hồ sơ entered twice.
 # Deliberate gaps: no website Tin/Bài in window 2026-07 (15/6-14/7); TTR and BQLDA have no
 # Cụ thể hóa row, QHKT and VLXD are late, QLN is exactly on 15/5; a few units are below quota in
@@ -252,7 +253,9 @@ def good_products() -> list[dict]:
 
 BAD_PRODUCTS = [  # (problem, day, unit, channel, {column: wrong value}) applied to a valid row
     ("Ngày không tồn tại (30/02/2026)", date(2026, 2, 27), "KHTC", "noi_bo", {0: "30/02/2026"}),
-    ("Ngày 15/03/2027 ở tương lai", date(2026, 3, 16), "TTR", "noi_bo", {0: "15/03/2027"}),
+    # 2062 for 2026 (two digits swapped): far enough ahead to be "in the future" whatever day
+    # the tests run.
+    ("Năm gõ nhầm 2062 (ở tương lai)", date(2026, 3, 16), "TTR", "noi_bo", {0: "15/03/2062"}),
     ("Đơn vị không có trong danh sách", date(2026, 4, 8), "QLN", "zalo", {1: "PHÒNG ABC"}),
     ("Ngày ghi kiểu mm/dd (05/13/2026)", date(2026, 5, 13), "QLN", "fanpage", {0: "05/13/2026"}),
     ("Nội dung không tồn tại (9)", date(2026, 6, 23), "TTGĐ", "noi_bo", {2: "9"}),

@@ -45,7 +45,10 @@ def _finish(state: Any) -> Any:
 def report_command(
     period: Annotated[
         str | None,
-        typer.Option(help="Kỳ báo cáo: 2026-05 (tháng), 2026-H1 (6 tháng), 2026 (năm)."),
+        typer.Option(
+            help="Kỳ báo cáo: 2026-05 (tháng), 2026-Q2 (quý), 2026-H1 (6 tháng), "
+            "2026-9M (9 tháng), 2026 (năm); báo cáo đột xuất dùng --from và --to."
+        ),
     ] = None,
     as_of: AsOf = None,
     source: Source = None,
@@ -56,18 +59,39 @@ def report_command(
     snapshot: Annotated[
         str | None, typer.Option(help="Lập lại báo cáo từ tệp ảnh chụp dữ liệu (.json.gz).")
     ] = None,
+    date_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="Báo cáo đột xuất: từ ngày (yyyy-mm-dd hoặc dd/mm/yyyy), cùng --to."
+        ),
+    ] = None,
+    date_to: Annotated[
+        str | None,
+        typer.Option("--to", help="Báo cáo đột xuất: đến ngày (tính cả ngày này), cùng --from."),
+    ] = None,
 ) -> None:
     """Lập báo cáo kỳ, ghi ket-qua.json, ảnh chụp dữ liệu và gửi/ghi thư báo cáo."""
     from flows.report import report
 
-    out = _finish(report(period, as_of, source, send, force, snapshot, return_state=True))
+    state = report(
+        period=period,
+        as_of=as_of,
+        source=source,
+        send=send,
+        force=force,
+        snapshot=snapshot,
+        date_from=date_from,
+        date_to=date_to,
+        return_state=True,
+    )
+    out = _finish(state)
     fig = out["figures"]
     typer.echo(f"Đã lập báo cáo {out['label']} (kỳ {out['period']}).")
     for name, path in out["files"].items():
         typer.echo(f"  {name}: {path}")
     typer.echo(
-        f"Số liệu: {fig['products']} sản phẩm tuyên truyền; {fig['quota_met']}/{fig['units']} "
-        f"đơn vị đạt chỉ tiêu; Trang TTĐT {out['website'].lower()}; "
+        f"Số liệu: {fig['products']} sản phẩm tuyên truyền; {fig['quota_met']}/{fig['with_quota']} "
+        f"đơn vị được giao chỉ tiêu đã đạt; Trang TTĐT {out['website'].lower()}; "
         f"{fig['late_dossiers']} hồ sơ trễ hẹn."
     )
     typer.echo(f"Thư báo cáo: {out['mail']}.")

@@ -9,7 +9,14 @@ from typing import TypeVar, cast
 
 from prefect.utilities.annotations import quote
 
-from tasks.calendar import Period, last_closed_period, parse_period, today_in_vietnam
+from tasks.calendar import (
+    Period,
+    adhoc_period,
+    check_period_reportable,
+    last_closed_period,
+    parse_period,
+    today_in_vietnam,
+)
 from tasks.dates import DateError, parse_date
 from tasks.errors import CchcError, SettingsError
 from tasks.plan import Plan, load_plan
@@ -55,14 +62,51 @@ def parse_as_of(value: str | None) -> date:
         raise SettingsError(f"Ngày lập báo cáo (--as-of) không hợp lệ: {err}") from err
 
 
-def resolve_period(value: str | None, job: Job, kind: str = "month") -> Period:
-    """The requested period, or the latest one of ``kind`` that closed before the as-of date."""
-    if not value:
-        return last_closed_period(job.as_of, kind, job.plan.reporting.window)
+def resolve_period(
+    value: str | None,
+    job: Job,
+    kind: str = "month",
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> Period:
+    """The requested period: ``value`` (``--period``), or an ad hoc period over ``date_from``..
+    ``date_to`` (``--from``/``--to``, ISO or dd/mm/yyyy), or with neither the latest period of
+    ``kind`` that closed before the as-of date. An explicit period must be reportable as of
+    ``job.as_of`` under the plan's year. Any mistake raises SettingsError (Vietnamese)."""
+    rule = job.plan.reporting.window
     try:
-        return parse_period(value)
-    except ValueError as err:
+        if date_from or date_to:
+            period = _adhoc(value, date_from, date_to)
+        elif value:
+            period = parse_period(value)
+        else:
+            return last_closed_period(job.as_of, kind, rule)
+        check_period_reportable(period, job.as_of, job.plan.plan.year, rule)
+    except ValueError as err:  # DateError included
         raise SettingsError(str(err)) from err
+    return period
+
+
+def _adhoc(value: str | None, date_from: str | None, date_to: str | None) -> Period:
+    """The ad hoc period of ``--from``/``--to``; ValueError when one is missing or a ``--period``
+    is given as well (which of the two was meant is unknown)."""
+    if value:
+        raise ValueError(
+            "Chỉ dùng một cách chọn kỳ: --period, hoặc --from và --to cho báo cáo đột xuất."
+        )
+    if not (date_from and date_to):
+        raise ValueError("Báo cáo đột xuất cần cả ngày bắt đầu (--from) và ngày kết thúc (--to).")
+    return adhoc_period(
+        _adhoc_date(date_from, "Ngày bắt đầu (--from)"),
+        _adhoc_date(date_to, "Ngày kết thúc (--to)"),
+    )
+
+
+def _adhoc_date(value: str, what: str) -> date:
+    try:
+        return parse_date(value)
+    except DateError as err:
+        raise ValueError(f"{what} không hợp lệ: {err}") from err
 
 
 def started_too_late(scheduled: datetime | None, now: datetime, max_hours: float) -> bool:

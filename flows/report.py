@@ -32,11 +32,19 @@ from tasks.verify import verify_task
 
 
 def _run_name() -> str:
-    """``bao-cao-2026-05``: the period the run reports on, also when it was left to default."""
+    """``bao-cao-2026-05``, ``bao-cao-dot-xuat-20260301-20260415``: the period the run reports
+    on, also when it was left to default."""
     params = flow_run.parameters
     try:
         job = start_job(params.get("as_of"), params.get("source"))
-        return f"bao-cao-{resolve_period(params.get('period'), job, params.get('kind', 'month'))}"
+        period = resolve_period(
+            params.get("period"),
+            job,
+            params.get("kind", "month"),
+            params.get("date_from"),
+            params.get("date_to"),
+        )
+        return f"bao-cao-{period.key}"
     except CchcError:  # the run itself will fail with the reason; the name just stays generic
         return "bao-cao-cchc"
 
@@ -54,16 +62,21 @@ def report(
     force: bool = False,
     snapshot: str | None = None,
     kind: str = "month",
+    date_from: str | None = None,
+    date_to: str | None = None,
 ) -> dict[str, Any] | State:
-    """Report for ``period`` as of ``as_of`` (default today). With no period: the latest closed
-    period of ``kind`` (``month``, ``half`` or ``year``), so a scheduled run needs no input.
+    """Report for ``period`` (``2026-05``, ``2026-Q2``, ``2026-H1``, ``2026-9M``, ``2026``) as of
+    ``as_of`` (default today). ``date_from`` and ``date_to`` (ISO or dd/mm/yyyy, both inclusive)
+    instead of a period: an ad hoc (đột xuất) report over those dates. With neither: the latest
+    closed period of ``kind`` (``month``, ``quarter``, ``half``, ``nine`` or ``year``), so a
+    scheduled run needs no input.
 
     ``send``: e-mail through SMTP (without it, or with no SMTP server, the e-mail goes to the
     outbox). ``snapshot``: rebuild from a snapshot file instead of reading the source.
     """
     try:
         job = start_job(as_of, source)
-        the_period = resolve_period(period, job, kind)
+        the_period = resolve_period(period, job, kind, date_from, date_to)
         progress = Progress(f"Lập báo cáo {the_period.label}")
         output = job.settings.output_dir
         folder = period_folder(output, the_period.key)

@@ -13,7 +13,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from tasks.compile import STATUS_TEXT, CompiledReport
+from tasks.compile import QUOTA_TEXT, STATUS_TEXT, CompiledReport
 from tasks.mail import SendResult, read_send_log
 from tasks.models import Problem
 from tasks.reminders import UnitReminder
@@ -60,15 +60,16 @@ def publish_problems(problems: list[Problem], key: str) -> None:
 
 def publish_report(findings: Findings, files: dict[str, str], mail_line: str) -> None:
     """Markdown summary, units table and problems table of a report run."""
-    period = findings.period
+    period, units = findings.period, findings.units
     lines = [
         f"# Báo cáo tuyên truyền CCHC {period.label}",
         f"Kỳ: {findings.window.start:%d/%m/%Y} - {findings.window.end:%d/%m/%Y}; "
         f"số liệu đến ngày {findings.as_of:%d/%m/%Y}.",
         "",
         f"- Tổng số tin, bài, sản phẩm: **{len(findings.products)}**",
-        f"- Đơn vị đạt chỉ tiêu: **{sum(u.quota_met for u in findings.units)}"
-        f"/{len(findings.units)}**",
+        f"- Đơn vị đạt chỉ tiêu Văn phòng giao: **{sum(u.quota_met is True for u in units)}"
+        f"/{sum(u.quota is not None for u in units)}** "
+        f"({len(findings.units)} đơn vị; Kế hoạch không giao chỉ tiêu đơn vị)",
         f"- Trang thông tin điện tử: {findings.website.count}/{findings.website.required} "
         f"({'đạt' if findings.website.met else 'chưa đạt'})",
         f"- Hồ sơ trễ hẹn: {len(findings.late_dossiers)}",
@@ -90,8 +91,8 @@ def publish_report(findings: Findings, files: dict[str, str], mail_line: str) ->
                 "Mã": u.code,
                 "Đơn vị": u.name,
                 "Tin bài": u.products,
-                "Chỉ tiêu": u.quota,
-                "Đạt": "Đạt" if u.quota_met else "Chưa đạt",
+                "Chỉ tiêu": "" if u.quota is None else u.quota,
+                "Đạt": QUOTA_TEXT[u.quota_met],
                 "Cụ thể hóa": STATUS_TEXT[u.concretization.status],
                 "Báo cáo kỳ": STATUS_TEXT[u.unit_report.status],
             }

@@ -10,56 +10,148 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from tasks.dates import format_vn
 from tasks.settings import TIMEZONE
 from tasks.text import match_key, strip_marks
 
-_PERIOD_KEY = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-(H1))?$")
+_PERIOD_KEY = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-(H1)|-Q([1-4])|-(9M))?$")
+_ADHOC_KEY = re.compile(r"^dot-xuat-(\d{8})-(\d{8})$")
+_ROMAN = ("I", "II", "III", "IV")
+# Kinds a period can be rolled to (``last_closed_period``); ad hoc ranges are never implied.
+PERIODIC_KINDS = ("month", "quarter", "half", "nine", "year")
 
 
 @dataclass(frozen=True, order=True)
 class Period:
-    """A reporting period: ``2026-05`` (month), ``2026-H1`` (6 months) or ``2026`` (year)."""
+    """A reporting period: ``2026-05`` (month), ``2026-Q2`` (quarter), ``2026-H1`` (6 months),
+    ``2026-9M`` (9 months), ``2026`` (year), or an ad hoc (đột xuất) range of dates.
+
+    Build ad hoc periods with ``adhoc_period``; their ``year`` is the end date's year."""
 
     year: int
-    kind: str  # "month" | "half" | "year"
+    kind: str  # "month" | "quarter" | "half" | "nine" | "year" | "adhoc"
     month: int = 0  # 1..12 for a month
+    quarter: int = 0  # 1..4 for a quarter
+    start: date | None = None  # first and last day of an ad hoc period (inclusive)
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        # Ordering compares the dates: an ad hoc period without both would break sorting.
+        if (self.kind == "adhoc") != (self.start is not None and self.end is not None):
+            raise ValueError("Chỉ kỳ báo cáo đột xuất mới có ngày bắt đầu và ngày kết thúc.")
 
     @property
     def key(self) -> str:
+        """``2026-05``, ``2026-Q2``, ``2026-H1``, ``2026-9M``, ``2026``,
+        ``dot-xuat-20260301-20260415``: also the period's folder name, so ASCII only."""
         if self.kind == "month":
             return f"{self.year}-{self.month:02d}"
-        return f"{self.year}-H1" if self.kind == "half" else str(self.year)
+        if self.kind == "quarter":
+            return f"{self.year}-Q{self.quarter}"
+        if self.kind == "adhoc":
+            start, end = self.dates
+            return f"dot-xuat-{start:%Y%m%d}-{end:%Y%m%d}"
+        return {"half": f"{self.year}-H1", "nine": f"{self.year}-9M"}.get(self.kind, str(self.year))
 
     @property
     def label(self) -> str:
-        """Vietnamese name as used in a report title: ``tháng 5/2026``, ``6 tháng đầu năm 2026``."""
+        """Vietnamese name as used in a report title: ``tháng 5/2026``, ``quý II năm 2026``,
+        ``6 tháng đầu năm 2026``, ``9 tháng năm 2026``, ``năm 2026``,
+        ``đột xuất từ ngày 01/03/2026 đến ngày 15/04/2026``."""
         if self.kind == "month":
             return f"tháng {self.month}/{self.year}"
-        return f"6 tháng đầu năm {self.year}" if self.kind == "half" else f"năm {self.year}"
+        if self.kind == "quarter":
+            return f"quý {_ROMAN[self.quarter - 1]} năm {self.year}"
+        if self.kind == "adhoc":
+            start, end = self.dates
+            return f"đột xuất từ ngày {format_vn(start)} đến ngày {format_vn(end)}"
+        prefix = {"half": "6 tháng đầu năm", "nine": "9 tháng năm"}.get(self.kind, "năm")
+        return f"{prefix} {self.year}"
 
-    def months(self) -> list[Period]:
-        """The month periods a 6-month or annual period is checked by, in order."""
-        if self.kind == "month":
-            return [self]
-        last = 6 if self.kind == "half" else 12
-        return [Period(self.year, "month", m) for m in range(1, last + 1)]
+    @property
+    def dates(self) -> tuple[date, date]:
+        """An ad hoc period's first and last day; ValueError for any other kind."""
+        if self.start is None or self.end is None:
+            raise ValueError(f"Kỳ {self.key} không phải kỳ báo cáo đột xuất.")
+        return self.start, self.end
+
+    def months(self, rule: str = "nd09") -> list[Period]:
+        """The month periods this period is checked by, in order. Ad hoc: the months (under
+        ``rule``) whose window lies entirely inside the range, possibly none; other kinds do
+        not depend on ``rule``."""
+        if self.kind == "adhoc":
+            return _months_inside(*self.dates, rule)
+        first, last = _month_span(self)
+        return [Period(self.year, "month", m) for m in range(first, last + 1)]
 
     def __str__(self) -> str:
         return self.key
 
 
+def _month_span(period: Period) -> tuple[int, int]:
+    """First and last month number (1..12) of a periodic period, within its year."""
+    if period.kind == "month":
+        return period.month, period.month
+    if period.kind == "quarter":
+        return 3 * period.quarter - 2, 3 * period.quarter
+    return 1, {"half": 6, "nine": 9}.get(period.kind, 12)
+
+
+def _months_inside(start: date, end: date, rule: str) -> list[Period]:
+    """Month periods whose ``rule`` window lies within start..end. A month's window never starts
+    before the month before it nor ends after the month itself, so start's month..end's month
+    holds every candidate."""
+    found = []
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        month = Period(y, "month", m)
+        window = report_window(month, rule)
+        if start <= window.start and window.end <= end:
+            found.append(month)
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return found
+
+
+def adhoc_period(start: date, end: date) -> Period:
+    """An ad hoc (đột xuất) period over start..end, both inclusive; ValueError (Vietnamese)
+    when ``end`` is before ``start``."""
+    if end < start:
+        raise ValueError(
+            f"Ngày kết thúc {format_vn(end)} trước ngày bắt đầu {format_vn(start)}: "
+            "kỳ báo cáo đột xuất không hợp lệ."
+        )
+    return Period(end.year, "adhoc", start=start, end=end)
+
+
 def parse_period(key: str) -> Period:
-    """``2026-05`` / ``2026-H1`` / ``2026`` -> Period; ValueError with a Vietnamese message."""
-    match = _PERIOD_KEY.match(key.strip())
+    """``2026-05`` / ``2026-Q2`` / ``2026-H1`` / ``2026-9M`` / ``2026`` -> Period; also an ad hoc
+    period's own key (``dot-xuat-20260301-20260415``), so every ``Period.key`` reads back.
+    ValueError with a Vietnamese message otherwise."""
+    text = key.strip()
+    if adhoc := _ADHOC_KEY.match(text):
+        return _parse_adhoc_key(text, adhoc.group(1), adhoc.group(2))
+    match = _PERIOD_KEY.match(text)
     if not match:
         raise ValueError(
-            f"Kỳ báo cáo '{key}' không hợp lệ: dùng yyyy-mm (tháng), yyyy-H1 (6 tháng) "
-            "hoặc yyyy (năm)."
+            f"Kỳ báo cáo '{key}' không hợp lệ: dùng yyyy-mm (tháng), yyyy-Q1..yyyy-Q4 (quý), "
+            "yyyy-H1 (6 tháng), yyyy-9M (9 tháng) hoặc yyyy (năm); báo cáo đột xuất dùng "
+            "--from và --to."
         )
-    year = int(match.group(1))
-    if match.group(2):
-        return Period(year, "month", int(match.group(2)))
-    return Period(year, "half") if match.group(3) else Period(year, "year")
+    year, month, half, quarter, nine = match.groups()
+    if month:
+        return Period(int(year), "month", int(month))
+    if quarter:
+        return Period(int(year), "quarter", quarter=int(quarter))
+    return Period(int(year), "half" if half else "nine" if nine else "year")
+
+
+def _parse_adhoc_key(key: str, start: str, end: str) -> Period:
+    try:
+        first = datetime.strptime(start, "%Y%m%d").date()
+        last = datetime.strptime(end, "%Y%m%d").date()
+    except ValueError as err:
+        raise ValueError(f"Kỳ báo cáo '{key}' không hợp lệ: ngày không có thật.") from err
+    return adhoc_period(first, last)
 
 
 _PERIOD_TEXT = [
@@ -101,36 +193,76 @@ class ReportWindow:
 
 
 def report_window(period: Period, rule: str = "nd09") -> ReportWindow:
-    """ND 09/2019: month M = 15/(M-1)..14/M; 6 months = 15/12 previous year..14/6;
-    year = 15/12 previous year..14/12. ``calendar``: calendar month / half / year."""
-    y = period.year
+    """The dates ``period`` covers under ``rule``. ND 09/2019 (``nd09``): month M = 15/(M-1)..14/M,
+    and a longer period runs from its first month's start to its last month's end (quarter I =
+    15/12 previous year..14/3, 6 months ..14/6, 9 months ..14/9, year ..14/12). ``calendar``:
+    calendar months, quarters, half, 9 months and year. Ad hoc: its own dates whatever the rule."""
+    if period.kind == "adhoc":
+        return ReportWindow(*period.dates)
+    first, last = _month_span(period)
+    return ReportWindow(
+        _month_window(period.year, first, rule).start, _month_window(period.year, last, rule).end
+    )
+
+
+def _month_window(year: int, month: int, rule: str) -> ReportWindow:
     if rule == "calendar":
-        if period.kind == "month":
-            nxt = date(y + (period.month == 12), period.month % 12 + 1, 1)
-            return ReportWindow(date(y, period.month, 1), nxt - timedelta(days=1))
-        return ReportWindow(
-            date(y, 1, 1), date(y, 6, 30) if period.kind == "half" else date(y, 12, 31)
-        )
-    if period.kind == "month":
-        start = date(y - 1, 12, 15) if period.month == 1 else date(y, period.month - 1, 15)
-        return ReportWindow(start, date(y, period.month, 14))
-    return ReportWindow(date(y - 1, 12, 15), date(y, 6 if period.kind == "half" else 12, 14))
+        nxt = date(year + (month == 12), month % 12 + 1, 1)
+        return ReportWindow(date(year, month, 1), nxt - timedelta(days=1))
+    start = date(year - 1, 12, 15) if month == 1 else date(year, month - 1, 15)
+    return ReportWindow(start, date(year, month, 14))
 
 
 def last_closed_period(as_of: date, kind: str = "month", rule: str = "nd09") -> Period:
-    """The most recent period of ``kind`` whose window ended before ``as_of``."""
+    """The most recent period of ``kind`` (``month``, ``quarter``, ``half``, ``nine``, ``year``)
+    whose window ended before ``as_of``. ValueError (Vietnamese) for any other kind."""
+    if kind not in PERIODIC_KINDS:
+        raise ValueError(
+            f"Loại kỳ báo cáo '{kind}' không hợp lệ: dùng month (tháng), quarter (quý), "
+            "half (6 tháng), nine (9 tháng) hoặc year (năm)."
+        )
+    # Latest first; a period of two years back has always closed, so the loop always returns.
+    for year in (as_of.year, as_of.year - 1, as_of.year - 2):
+        for period in reversed(_periods_of_year(year, kind)):
+            if report_window(period, rule).end < as_of:
+                return period
+    raise AssertionError("unreachable: a period two years back has closed")
+
+
+def _periods_of_year(year: int, kind: str) -> list[Period]:
+    """Every period of ``kind`` in ``year``, in order."""
     if kind == "month":
-        y, m = as_of.year, as_of.month
-        while True:
-            p = Period(y, "month", m)
-            if report_window(p, rule).end < as_of:
-                return p
-            y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-    for year in (as_of.year, as_of.year - 1):
-        p = Period(year, kind)
-        if report_window(p, rule).end < as_of:
-            return p
-    return Period(as_of.year - 2, kind)
+        return [Period(year, "month", m) for m in range(1, 13)]
+    if kind == "quarter":
+        return [Period(year, "quarter", quarter=q) for q in range(1, 5)]
+    return [Period(year, kind)]
+
+
+def check_period_reportable(
+    period: Period, as_of: date, plan_year: int, rule: str = "nd09"
+) -> None:
+    """None if a report on ``period`` can be made as of ``as_of`` under a plan for ``plan_year``;
+    ValueError with a Vietnamese message if the period belongs to another year (its window must
+    end in ``plan_year``; an ad hoc range must lie within 15/12 of the year before..31/12) or its
+    window (under ``rule``) has not begun by ``as_of``."""
+    window = report_window(period, rule)
+    if period.kind == "adhoc":
+        first, last = date(plan_year - 1, 12, 15), date(plan_year, 12, 31)
+        if not (first <= window.start and window.end <= last):
+            raise ValueError(
+                f"Kỳ {period.label} nằm ngoài năm của Kế hoạch {plan_year}: chỉ báo cáo đột xuất "
+                f"trong khoảng từ ngày {format_vn(first)} đến ngày {format_vn(last)}."
+            )
+    elif window.end.year != plan_year:
+        raise ValueError(
+            f"Kỳ {period.label} ({format_vn(window.start)} - {format_vn(window.end)}) nằm ngoài "
+            f"năm của Kế hoạch {plan_year}."
+        )
+    if window.start > as_of:
+        raise ValueError(
+            f"Kỳ {period.label} chưa bắt đầu tại ngày {format_vn(as_of)} "
+            f"(kỳ tính từ ngày {format_vn(window.start)})."
+        )
 
 
 def today_in_vietnam() -> date:

@@ -16,10 +16,17 @@ from prefect.cache_policies import NO_CACHE
 from tasks.dates import format_vn
 from tasks.errors import OutputError
 from tasks.plan import Plan
-from tasks.verify import LATE, MISSING, NOT_DUE, ON_TIME, Findings
+from tasks.verify import LATE, MISSING, NOT_DUE, NOT_REQUIRED, ON_TIME, Findings
 
 RESULT_FILE = "ket-qua.json"
-STATUS_TEXT = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", MISSING: "Chưa có", NOT_DUE: "Chưa đến hạn"}
+STATUS_TEXT = {
+    ON_TIME: "Đúng hạn",
+    LATE: "Trễ hạn",
+    MISSING: "Chưa có",
+    NOT_DUE: "Chưa đến hạn",
+    NOT_REQUIRED: "Không yêu cầu",
+}
+QUOTA_TEXT = {True: "Đạt", False: "Chưa đạt", None: "Không giao chỉ tiêu"}
 
 
 def _iso(day: date | None) -> str | None:
@@ -70,6 +77,7 @@ def build_result(findings: Findings) -> dict[str, Any]:
                 "due": _iso(d.due),
                 "returned": _iso(d.returned),
                 "apology": {"status": d.apology.status, "date": _iso(d.apology.date)},
+                "new_due": _iso(d.new_due),
             }
             for d in findings.late_dossiers
         ],
@@ -97,10 +105,13 @@ def date_line(place: str, day: date) -> str:
 def shortcomings(findings: Findings, plan: Plan) -> list[str]:
     """Section II of the report: what fell short, generated from the findings."""
     items = []
-    below = [u for u in findings.units if not u.quota_met]
+    below = [u for u in findings.units if u.quota_met is False]
     if below:
         names = "; ".join(f"{u.name} ({u.products}/{u.quota})" for u in below)
-        items.append(f"Có {len(below)} đơn vị chưa đạt chỉ tiêu tin, bài: {names}.")
+        items.append(
+            f"Có {len(below)} đơn vị chưa đạt chỉ tiêu sản phẩm tuyên truyền do Văn phòng Sở "
+            f"giao: {names}."
+        )
     for month in findings.website.months:
         if not month.met:
             items.append(
@@ -109,16 +120,18 @@ def shortcomings(findings: Findings, plan: Plan) -> list[str]:
                 f"CCHC trong kỳ {_month_label(month.period)} "
                 f"({_vn(month.window.start)} - {_vn(month.window.end)}): {month.count}."
             )
-    deadline = _vn(plan.deadlines.concretization)
+    deadline = plan.deadlines.concretization_text
     late = [u.name for u in findings.units if u.concretization.status == LATE]
     missing = [u.name for u in findings.units if u.concretization.status == MISSING]
     if late:
         items.append(
-            f"Đơn vị cụ thể hóa nội dung tuyên truyền sau hạn {deadline}: {'; '.join(late)}."
+            "Đơn vị hoàn thành cụ thể hóa nội dung tuyên truyền không đúng hạn (Kế hoạch: "
+            f"{deadline}): {'; '.join(late)}."
         )
     if missing:
         items.append(
-            f"Đơn vị chưa cụ thể hóa nội dung tuyên truyền (hạn {deadline}): {'; '.join(missing)}."
+            "Đơn vị chưa cụ thể hóa nội dung tuyên truyền (Kế hoạch: "
+            f"{deadline}): {'; '.join(missing)}."
         )
     late_reports = [u.name for u in findings.units if u.unit_report.status == LATE]
     missing_reports = [u.name for u in findings.units if u.unit_report.status == MISSING]
@@ -131,6 +144,11 @@ def shortcomings(findings: Findings, plan: Plan) -> list[str]:
         items.append(
             f"Có {len(no_apology)}/{len(findings.late_dossiers)} hồ sơ trễ hẹn chưa có phiếu "
             "xin lỗi đúng hạn."
+        )
+    again = [d.code for d in findings.late_dossiers if d.missed_new_due]
+    if again:
+        items.append(
+            f"Hồ sơ trễ cả ngày hẹn lại (ngày hẹn lại chỉ được hẹn một lần): {'; '.join(again)}."
         )
     if findings.backdated:
         where = "; ".join(f"tab '{p.tab}' dòng {p.row}" for p in findings.backdated)
@@ -180,7 +198,8 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "summary": {
             "units": len(units),
             "products": len(products),
-            "quota_met": sum(u.quota_met for u in units),
+            "quota_met": sum(u.quota_met is True for u in units),
+            "with_quota": sum(u.quota is not None for u in units),
             "concretization_on_time": counted("concretization", ON_TIME),
             "concretization_late": counted("concretization", LATE),
             "concretization_missing": counted("concretization", MISSING),
@@ -190,7 +209,8 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
             "late_dossiers": len(findings.late_dossiers),
             "apologies_on_time": sum(d.apology.status == ON_TIME for d in findings.late_dossiers),
             "problems": len(findings.problems),
-            "concretization_deadline": _vn(plan.deadlines.concretization),
+            "concretization_deadline": plan.deadlines.concretization_text,
+            "apology_days_before_due": plan.deadlines.apology_days_before_due,
             "unit_report_due": _vn(findings.unit_report_due),
         },
         "units": [
@@ -199,9 +219,9 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
                 "code": u.code,
                 "name": u.name,
                 "products": u.products,
-                "quota": u.quota,
+                "quota": "" if u.quota is None else u.quota,
                 "quota_met": u.quota_met,
-                "quota_text": "Đạt" if u.quota_met else "Chưa đạt",
+                "quota_text": QUOTA_TEXT[u.quota_met],
                 "concretization": STATUS_TEXT[u.concretization.status],
                 "concretization_date": _vn(u.concretization.date),
                 "unit_report": STATUS_TEXT[u.unit_report.status],
@@ -242,6 +262,8 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
                 "apology": STATUS_TEXT[d.apology.status],
                 "apology_date": _vn(d.apology.date),
                 "apology_number": d.apology_number,
+                "new_due": _vn(d.new_due),
+                "missed_new_due": d.missed_new_due,
             }
             for i, d in enumerate(findings.late_dossiers, 1)
         ],
@@ -267,6 +289,7 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
             "products": sum(findings.inactive_products.values()),
             "names": "; ".join(findings.inactive_products),
         },
+        "plan_reference": plan.plan.reference,
         "noi_nhan": plan.noi_nhan,
         "signer": plan.signer.model_dump(),
     }
@@ -298,8 +321,8 @@ def summary_rows(findings: Findings, run_time: str) -> list[list[str | int]]:
                 u.code,
                 u.name,
                 u.products,
-                u.quota,
-                "Đạt" if u.quota_met else "Chưa đạt",
+                "" if u.quota is None else u.quota,
+                QUOTA_TEXT[u.quota_met],
                 STATUS_TEXT[u.concretization.status],
                 _vn(u.concretization.date),
                 STATUS_TEXT[u.unit_report.status],

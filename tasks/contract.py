@@ -86,6 +86,7 @@ DOSSIERS = TabSpec(
         Column("returned", "Ngày trả kết quả", is_date=True),
         Column("apology_date", "Ngày xin lỗi", is_date=True),
         Column("apology_number", "Số phiếu xin lỗi"),
+        Column("new_due", "Ngày hẹn lại", is_date=True),  # optional: the one new appointment
     ),
 )
 

@@ -61,12 +61,12 @@ def unit_issues(findings: Findings) -> list[dict[str, str]]:
     out = []
     for unit in findings.units_behind():
         issues = []
-        if not unit.quota_met:
-            issues.append(f"chưa đạt chỉ tiêu tin, bài ({unit.products}/{unit.quota})")
+        if unit.quota_met is False:
+            issues.append(f"có {unit.products} sản phẩm, chưa đạt chỉ tiêu {unit.quota}")
         if unit.concretization.status in (LATE, MISSING):
-            issues.append(f"cụ thể hóa: {STATUS_TEXT[unit.concretization.status].lower()}")
+            issues.append(f"cụ thể hóa {STATUS_TEXT[unit.concretization.status].lower()}")
         if unit.unit_report.status in (LATE, MISSING):
-            issues.append(f"báo cáo kỳ: {STATUS_TEXT[unit.unit_report.status].lower()}")
+            issues.append(f"báo cáo kỳ {STATUS_TEXT[unit.unit_report.status].lower()}")
         out.append({"code": unit.code, "name": unit.name, "issues": "; ".join(issues)})
     return out
 
@@ -143,9 +143,23 @@ def record_reminded(output_dir: Path, unit: str, keys: list[str], when: date) ->
         raise OutputError(f"Không ghi được nhật ký nhắc việc {path}: {err.strerror}") from err
 
 
-def compose_reminder(reminder: UnitReminder, plan: Plan, as_of: date) -> OutgoingMail:
-    """One e-mail to a unit listing everything it owes today."""
-    context = {"unit": reminder, "as_of": format_vn(as_of), "year": plan.plan.year}
+def sheet_link(source: str) -> str:
+    """The shared sheet's address for a reminder, when the source is a Google Sheet."""
+    return source if source.startswith("https://docs.google.com/") else ""
+
+
+def compose_reminder(
+    reminder: UnitReminder, plan: Plan, as_of: date, sheet_url: str = ""
+) -> OutgoingMail:
+    """One e-mail to a unit listing everything it owes today, with where to record it and
+    whom to ask."""
+    context = {
+        "unit": reminder,
+        "as_of": format_vn(as_of),
+        "plan_title": plan.plan.title,
+        "sheet_url": sheet_url,
+        "office": plan.recipients.office,
+    }
     text, html = render_mail("nhac-viec", context)
     keys = "|".join(item.key for item in reminder.items)
     return OutgoingMail(
@@ -164,17 +178,24 @@ def compose_reminder_summary(
 ) -> OutgoingMail:
     """The Office's copy: who was reminded of what, and who could not be (no e-mail)."""
 
-    def rows(reminders: list[UnitReminder]) -> list[dict[str, str]]:
+    def rows(reminders: list[UnitReminder]) -> list[dict[str, Any]]:
+        # "owed", not "items": in a Jinja template r.items is the dict's own method.
         return [
             {
                 "name": r.name,
                 "emails": ", ".join(r.emails),
-                "items": "; ".join(i.text for i in r.items),
+                "owed": [{"text": i.text, "overdue": i.overdue} for i in r.items],
             }
             for r in reminders
         ]
 
-    context = {"as_of": format_vn(as_of), "reminded": rows(reminded), "no_email": rows(no_email)}
+    overdue = sum(i.overdue for r in [*reminded, *no_email] for i in r.items)
+    context = {
+        "as_of": format_vn(as_of),
+        "reminded": rows(reminded),
+        "no_email": rows(no_email),
+        "overdue": overdue,
+    }
     text, html = render_mail("tong-hop-nhac-viec", context)
     office = plan.recipients.office
     return OutgoingMail(
@@ -211,7 +232,8 @@ def send_reminders(
         if not reminder.emails:
             no_email.append(reminder)
             continue
-        result = send_mail(compose_reminder(reminder, plan, as_of), settings, send, force)
+        mail = compose_reminder(reminder, plan, as_of, sheet_link(settings.source))
+        result = send_mail(mail, settings, send, force)
         if send and result.status in DELIVERED:
             keys = [i.key for i in reminder.items]
             record_reminded(settings.output_dir, reminder.code, keys, as_of)

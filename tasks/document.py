@@ -46,7 +46,7 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "bao-c
 CHART_DPI = 200
 CHART_WIDTH_MM = 160
 CHART_FONT = "DejaVu Sans"  # ships with matplotlib and covers Vietnamese (checked in the tests)
-_MET, _BELOW, _QUOTA = "#2e6da4", "#e08a2c", "#c0392b"
+_MET, _BELOW, _QUOTA, _NO_QUOTA = "#2e6da4", "#e08a2c", "#c0392b", "#9aa5b1"
 
 _MARKER = re.compile(r"\[\[\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*\]\]")
 # Characters XML 1.0 forbids (control characters pasted from other programs); Word refuses them.
@@ -65,29 +65,41 @@ class TemplateError(CchcError):
 
 
 def report_file_name(period_key: str) -> str:
-    """``2026-05`` -> ``Bao-cao-CCHC-thang-05-2026.docx``; ``2026-H1`` ->
-    ``Bao-cao-CCHC-6-thang-2026.docx``; ``2026`` -> ``Bao-cao-CCHC-nam-2026.docx``.
+    """``2026-05`` -> ``Bao-cao-CCHC-thang-05-2026.docx``; ``2026-Q2`` -> ``…-quy-2-2026``;
+    ``2026-H1`` -> ``…-6-thang-2026``; ``2026-9M`` -> ``…-9-thang-2026``; ``2026`` ->
+    ``…-nam-2026``; ad hoc -> ``…-dot-xuat-20260301-20260415``.
 
     ASCII only (e-mail clients mangle non-ASCII attachment names), no path separators.
     A malformed key raises ValueError (Vietnamese message, from ``parse_period``)."""
     period = parse_period(period_key)
-    if period.kind == "month":
-        return f"Bao-cao-CCHC-thang-{period.month:02d}-{period.year}.docx"
-    if period.kind == "half":
-        return f"Bao-cao-CCHC-6-thang-{period.year}.docx"
-    return f"Bao-cao-CCHC-nam-{period.year}.docx"
+    name = {
+        "month": f"thang-{period.month:02d}-{period.year}",
+        "quarter": f"quy-{period.quarter}-{period.year}",
+        "half": f"6-thang-{period.year}",
+        "nine": f"9-thang-{period.year}",
+        "adhoc": period.key,
+    }.get(period.kind, f"nam-{period.year}")
+    return f"Bao-cao-CCHC-{name}.docx"
 
 
 def next_period_label(period: Period) -> str:
-    """What the "tasks for next period" section is about: ``tháng 6/2026``,
-    ``6 tháng cuối năm 2026``, ``năm 2027``."""
+    """What the "tasks for next period" section is about: ``tháng 6/2026``, ``quý III năm
+    2026``, ``6 tháng cuối năm 2026``, ``quý IV năm 2026`` (after 9 months), ``năm 2027``;
+    after an ad hoc report, the rest of its year."""
     if period.kind == "month":
         year, month = (
             (period.year + 1, 1) if period.month == 12 else (period.year, period.month + 1)
         )
         return f"tháng {month}/{year}"
+    if period.kind == "quarter":
+        nxt = Period(period.year + period.quarter // 4, "quarter", quarter=period.quarter % 4 + 1)
+        return nxt.label
     if period.kind == "half":
         return f"6 tháng cuối năm {period.year}"
+    if period.kind == "nine":
+        return f"quý IV năm {period.year}"
+    if period.kind == "adhoc":
+        return f"thời gian còn lại của năm {period.year}"
     return f"năm {period.year + 1}"
 
 
@@ -109,7 +121,9 @@ def document_fields(context: dict[str, Any]) -> dict[str, Any]:
     return {
         "names": {
             "below_quota": "; ".join(
-                f"{u['name']} ({u['products']}/{u['quota']})" for u in units if not u["quota_met"]
+                f"{u['name']} ({u['products']}/{u['quota']})"
+                for u in units
+                if u["quota_met"] is False
             ),
             "concretization_late": names("concretization", LATE),
             "concretization_missing": names("concretization", MISSING),
@@ -123,7 +137,7 @@ def document_fields(context: dict[str, Any]) -> dict[str, Any]:
             "by_channel": sum(r["count"] for r in context["by_channel"]),
             "by_kind": sum(r["count"] for r in context["by_kind"]),
             "unit_products": sum(u["products"] for u in units),
-            "unit_quota": sum(u["quota"] for u in units),
+            "unit_quota": sum(u["quota"] for u in units if u["quota"] != ""),
         },
         "next_period": {"label": next_period_label(period)},
     }
@@ -188,7 +202,7 @@ def _figure(height_mm: float) -> Any:
 
 
 def chart_units(units: list[dict[str, Any]]) -> bytes:
-    """Bars: each unit's products; a red tick: its quota. PNG bytes."""
+    """Bars: each unit's products; a red tick: its quota where the Office set one. PNG bytes."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
@@ -198,17 +212,18 @@ def chart_units(units: list[dict[str, Any]]) -> bytes:
         ax = fig.add_subplot()
         xs = list(range(len(units)))
         counts = [u["products"] for u in units]
-        quotas = [u["quota"] for u in units]
-        colors = [_MET if u["quota_met"] else _BELOW for u in units]
+        quotas = [u["quota"] if u["quota"] != "" else 0 for u in units]  # "": no quota set
+        colors = [{True: _MET, False: _BELOW}.get(u["quota_met"], _NO_QUOTA) for u in units]
         ax.bar(xs, counts, width=0.6, color=colors, zorder=2)
         top = max([*counts, *quotas, 1])
         for x, count, quota in zip(xs, counts, quotas, strict=True):
             # the value goes above the bar or the quota tick, whichever is higher
             ax.text(x, max(count, quota) + top * 0.02, str(count), ha="center", va="bottom",
                     fontsize=7)  # fmt: skip
+        ticks = [(x, u["quota"]) for x, u in zip(xs, units, strict=True) if u["quota"] != ""]
         ax.hlines(
-            quotas, [x - 0.4 for x in xs], [x + 0.4 for x in xs], colors=_QUOTA, linewidth=2,
-            zorder=3,
+            [q for _, q in ticks], [x - 0.4 for x, _ in ticks], [x + 0.4 for x, _ in ticks],
+            colors=_QUOTA, linewidth=2, zorder=3,
         )  # fmt: skip
         rotate = len(units) > 12
         ax.set_xticks(xs, [u["code"] for u in units], rotation=45 if rotate else 0,
@@ -223,10 +238,11 @@ def chart_units(units: list[dict[str, Any]]) -> bytes:
             handles=[
                 Patch(color=_MET, label="Đạt chỉ tiêu"),
                 Patch(color=_BELOW, label="Chưa đạt chỉ tiêu"),
+                Patch(color=_NO_QUOTA, label="Không giao chỉ tiêu"),
                 Line2D([], [], color=_QUOTA, linewidth=2, label="Chỉ tiêu"),
             ],
             loc="upper right",
-            ncols=3,
+            ncols=4,
             frameon=False,
             fontsize=7,
         )

@@ -91,7 +91,8 @@ class Records:
     products:         row, date, unit, area, channel, kind, title, link, author, note
     concretizations:  row, unit, date, doc_number, link, note
     unit_reports:     row, unit, period, sent, doc_number, link
-    dossiers:         row, code, procedure, unit, due, returned, apology_date, apology_number
+    dossiers:         row, code, procedure, unit, due, returned, apology_date, apology_number,
+                      new_due
     Dates are ``datetime.date`` (or None); unit is the unit code; area the area number;
     channel and kind the plan's keys.
     """

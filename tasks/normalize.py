@@ -473,6 +473,7 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         "returned": _memo(parser.date(required=False)),
         "apology_date": _memo(parser.date(required=False)),
         "apology_number": _text,
+        "new_due": _memo(parser.date(required=False, future_ok=True)),
     }
     rows: list[dict[str, Any]] = []
     seen: dict[Any, int] = {}

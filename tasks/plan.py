@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -30,13 +30,34 @@ class Agency(_Strict):
     name: str
     place: str
     report_symbol: str
+    # The Office's own code in the roster: it compiles the reports, so it is not reminded to
+    # send its own "to the Office".
+    office_unit: str = ""
 
 
 class PlanInfo(_Strict):
-    number: str
+    """The plan's identity as issued; number and date stay blank until the Office fills them."""
+
+    number: str = ""  # e.g. "95/KH-SXD"
+    symbol: str = "KH-SXD"
+    signed_on: date | None = None
+    issued: str = ""  # as the text dates it when the day is blank: "tháng 5 năm 2026"
     title: str
     theme: str
     year: int
+    implements: str = ""  # the province's plan it carries out
+    replaces: str = ""  # the earlier plan it replaces
+
+    @property
+    def reference(self) -> str:
+        """How a report cites the plan: ``Kế hoạch số 95/KH-SXD ngày 20/5/2026`` once numbered,
+        otherwise its title and month of issue (never a blank to fill in)."""
+        if self.number:
+            day = self.signed_on
+            when = f" ngày {day.day}/{day.month}/{day.year}" if day else ""
+            return f"Kế hoạch số {self.number}{when} của Sở Xây dựng"
+        issued = f" (ban hành {self.issued})" if self.issued else ""
+        return f"{self.title}{issued}"
 
 
 class Area(_Strict):
@@ -60,13 +81,38 @@ class Kind(_Strict):
 
 class Deadlines(_Strict):
     concretization: date
+    # The plan says "trước ngày 15/5/2026": the day itself is late unless the Office says otherwise.
+    concretization_inclusive: bool = False
+    concretization_wording: str = ""  # the plan's own words, quoted by the report
     unit_report_working_days: int = Field(ge=0, le=60)
+    # Apology slip at least N days before the due date (ND 61/2018 as amended; default 1).
+    apology_days_before_due: int = Field(default=1, ge=0, le=30)
+
+    @property
+    def concretization_text(self) -> str:
+        """The deadline in the plan's words: ``trước ngày 15/5/2026``."""
+        if self.concretization_wording:
+            return self.concretization_wording
+        day = self.concretization
+        prefix = "chậm nhất ngày" if self.concretization_inclusive else "trước ngày"
+        return f"{prefix} {day.day}/{day.month}/{day.year}"
+
+    @property
+    def concretization_last_day(self) -> date:
+        """The last day a concretisation is on time (14/5 for "trước ngày 15/5")."""
+        if self.concretization_inclusive:
+            return self.concretization
+        return self.concretization - timedelta(days=1)
+
+    def concretization_on_time(self, done: date) -> bool:
+        return done <= self.concretization_last_day
 
 
 class Quotas(_Strict):
+    """The plan's own quota: the website. Units have none unless the roster sets one."""
+
     website_per_month: int = Field(ge=0)
     website_kinds: list[str]
-    unit_default_per_month: int = Field(ge=0)
 
 
 class Reporting(_Strict):

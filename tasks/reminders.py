@@ -22,6 +22,7 @@ from tasks.verify import is_late, known_on, monthly_quota, unit_report_due, work
 class Item:
     key: str  # e.g. "concretization:before-5", "quota:2026-05", "dossier:H22.45-0001"
     text: str  # Vietnamese: what is owed and by when
+    overdue: bool = False  # its deadline has passed
 
 
 @dataclass
@@ -64,22 +65,29 @@ def due_reminders(records: Records, plan: Plan, as_of: date) -> list[UnitReminde
 def _concretization(
     records: Records, plan: Plan, cal: WorkCalendar, code: str, as_of: date
 ) -> list[Item]:
-    """5 and 1 working days before the deadline, then once a week while overdue."""
+    """5 and 1 working days before the last on-time day, then once a week while overdue."""
     if (records.concretizations["unit"] == code).any():
         return []
-    deadline = plan.deadlines.concretization
-    text = f"Hoàn thành cụ thể hóa nội dung tuyên truyền CCHC (hạn {format_vn(deadline)})"
-    if as_of <= deadline:
-        left = cal.working_days_between(as_of, deadline)
+    deadlines = plan.deadlines
+    last_day = deadlines.concretization_last_day
+    text = (
+        "Hoàn thành cụ thể hóa nội dung tuyên truyền CCHC (Kế hoạch: "
+        f"{deadlines.concretization_text})"
+    )
+    if deadlines.concretization_on_time(as_of):
+        left = cal.working_days_between(as_of, last_day)
         if left in plan.reminders.concretization_days_before:
-            key = f"concretization:{deadline}:before-{left}"  # a new deadline, new reminders
+            key = (
+                f"concretization:{deadlines.concretization}:before-{left}"  # new deadline, new keys
+            )
             return [Item(key, f"{text}: còn {left} ngày làm việc.")]
         return []
-    week = (as_of - deadline).days // plan.reminders.overdue_every_days
+    week = (as_of - last_day).days // plan.reminders.overdue_every_days
     return [
         Item(
-            f"concretization:{deadline}:overdue-{week}",
-            f"{text}: đã quá hạn, chưa có trong bảng tính.",
+            f"concretization:{deadlines.concretization}:overdue-{week}",
+            f"{text}: ĐÃ QUÁ HẠN {(as_of - last_day).days} ngày, chưa có trong bảng tính.",
+            overdue=True,
         )
     ]
 
@@ -95,9 +103,9 @@ def _quota(plan: Plan, cal: WorkCalendar, unit, counts: pd.Series, as_of: date) 
     period = open_month(as_of, plan.reporting.window)
     end = report_window(period, plan.reporting.window).end
     left = cal.working_days_between(as_of, end)
-    quota = monthly_quota(unit.quota, plan)
+    quota = monthly_quota(unit.quota)
     count = int(counts.get(unit.code, 0))
-    if left > plan.reminders.quota_working_days_left or count >= quota:
+    if quota is None or left > plan.reminders.quota_working_days_left or count >= quota:
         return []
     return [
         Item(
@@ -121,10 +129,18 @@ def _unit_report(records: Records, plan: Plan, code: str, as_of: date) -> list[I
         if window.end < as_of and due <= as_of and period.key not in sent:
             if (as_of - due).days > 31:
                 continue  # older than a month: the periodic report lists it, no more e-mails
+            # The Office compiles the reports: it is not asked to send its own "to the Office".
+            where = (
+                "ghi vào tab 'Báo cáo đơn vị'"
+                if code == plan.agency.office_unit
+                else "gửi về Văn phòng Sở"
+            )
+            overdue = f"ĐÃ QUÁ HẠN ({format_vn(due)})" if as_of > due else f"hạn {format_vn(due)}"
             items.append(
                 Item(
                     f"report:{period.key}",
-                    f"Gửi báo cáo {period.label} về Văn phòng Sở (hạn {format_vn(due)}).",
+                    f"Báo cáo {period.label}, {where}: {overdue}.",
+                    as_of > due,
                 )
             )
     return items
@@ -141,6 +157,7 @@ def _dossiers(records: Records, code: str, as_of: date) -> list[Item]:
                     f"dossier:{row.code}",
                     f"Hồ sơ {row.code} ({row.procedure or 'thủ tục hành chính'}) trễ hẹn "
                     f"(hẹn trả {format_vn(row.due)}) chưa có phiếu xin lỗi.",
+                    overdue=True,
                 )
             )
     return items

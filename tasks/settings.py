@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     # Extra attempts after a transient SMTP failure (waits 5 s, 15 s, 45 s between them).
     smtp_retries: int = Field(default=3, ge=0, le=3)
-    mail_from: str = "vanphong@sxd.daklak.gov.vn"
+    # "Tên <địa chỉ>": the display name units see in their inbox.
+    mail_from: str = "Văn phòng Sở Xây dựng Đắk Lắk <vanphong@sxd.daklak.gov.vn>"
 
     @property
     def sends_mail(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from prefect import task
@@ -14,6 +14,10 @@ from tasks.models import Problem, Records, StatusDate
 from tasks.plan import Plan
 
 ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
+# The plan asks units for monthly, 6-month and yearly reports only (section VI.2): a quarter,
+# 9-month or ad hoc report asks no unit report of its own.
+NOT_REQUIRED = "not_required"
+UNIT_REPORT_KINDS = ("month", "half", "year")
 
 
 @dataclass
@@ -22,8 +26,8 @@ class UnitFinding:
     name: str
     emails: list[str]
     products: int
-    quota: int
-    quota_met: bool
+    quota: int | None  # None: the roster sets no quota for this unit (the plan sets none)
+    quota_met: bool | None  # None: no quota, no verdict
     concretization: StatusDate
     unit_report: StatusDate
 
@@ -54,6 +58,8 @@ class DossierFinding:
     returned: date | None
     apology: StatusDate
     apology_number: str
+    new_due: date | None = None  # the one new appointment date the apology gave
+    missed_new_due: bool = False  # late again after it: a second new date is not allowed
 
 
 @dataclass
@@ -80,7 +86,7 @@ class Findings:
         return [
             u
             for u in self.units
-            if not u.quota_met
+            if u.quota_met is False
             or u.concretization.status in (LATE, MISSING)
             or u.unit_report.status in (LATE, MISSING)
         ]
@@ -135,14 +141,15 @@ def verify(
     concretized = first_by_unit(records.concretizations, "date")
     reports = records.unit_reports
     reported = first_by_unit(reports[reports["period"] == period.key], "sent")
-    deadline = plan.deadlines.concretization
     # Months begun by the as-of date, as for the website quota: an annual report made in July
     # asks for 7 months' worth, not 12.
-    months = sum(report_window(m, rule).start <= as_of for m in period.months())
+    months = sum(report_window(m, rule).start <= as_of for m in period.months(rule))
     active = records.units[records.units["active"]]
     units = []
     for unit in active.itertuples():
-        quota = monthly_quota(unit.quota, plan) * months
+        monthly = monthly_quota(unit.quota)
+        # An ad hoc range holding no whole month has no quota to judge by.
+        quota = None if monthly is None or not months else monthly * months
         count = int(counts.get(unit.code, 0))
         units.append(
             UnitFinding(
@@ -151,9 +158,13 @@ def verify(
                 emails=list(unit.emails),
                 products=count,
                 quota=quota,
-                quota_met=count >= quota,
-                concretization=deadline_status(concretized.get(unit.code), deadline, as_of),
-                unit_report=deadline_status(reported.get(unit.code), report_due, as_of),
+                quota_met=None if quota is None else count >= quota,
+                concretization=concretization_status(concretized.get(unit.code), plan, as_of),
+                unit_report=(
+                    deadline_status(reported.get(unit.code), report_due, as_of)
+                    if period.kind in UNIT_REPORT_KINDS
+                    else StatusDate(NOT_REQUIRED)
+                ),
             )
         )
     return Findings(
@@ -162,7 +173,7 @@ def verify(
         as_of=as_of,
         units=units,
         website=website_quota(records, plan, period, as_of),
-        late_dossiers=late_dossiers(records, window, as_of),
+        late_dossiers=late_dossiers(records, window, as_of, plan.deadlines.apology_days_before_due),
         problems=problems,
         products=products,
         totals=totals(products, plan),
@@ -177,10 +188,11 @@ def verify(
     )
 
 
-def monthly_quota(roster_quota: object, plan: Plan) -> int:
-    """The unit's quota per month: the roster's column, or the plan's default when blank."""
+def monthly_quota(roster_quota: object) -> int | None:
+    """The unit's quota per month as the Office wrote it in the roster; None when blank: the
+    plan sets no unit quota, so the software never invents one."""
     if roster_quota is None or pd.isna(roster_quota):
-        return plan.quotas.unit_default_per_month
+        return None
     return int(roster_quota)  # type: ignore[call-overload]
 
 
@@ -196,6 +208,17 @@ def deadline_status(first: date | None, due: date, as_of: date) -> StatusDate:
     if first is not None:
         return StatusDate(ON_TIME if first <= due else LATE, first, due)
     return StatusDate(MISSING if as_of > due else NOT_DUE, None, due)
+
+
+def concretization_status(first: date | None, plan: Plan, as_of: date) -> StatusDate:
+    """The plan: "hoàn thành việc cụ thể hóa … trước ngày 15/5/2026". Done before the deadline
+    (or on it, if the plan file says inclusive) is on time; with nothing done, missing once a
+    concretisation made on the as-of date would already be late, and not due before."""
+    deadlines = plan.deadlines
+    due = deadlines.concretization
+    if first is not None:
+        return StatusDate(ON_TIME if deadlines.concretization_on_time(first) else LATE, first, due)
+    return StatusDate(NOT_DUE if deadlines.concretization_on_time(as_of) else MISSING, None, due)
 
 
 def first_by_unit(frame: pd.DataFrame, column: str) -> dict[str, date]:
@@ -216,7 +239,7 @@ def website_quota(records: Records, plan: Plan, period: Period, as_of: date) -> 
     ]
     per_month = plan.quotas.website_per_month
     months = []
-    for month in period.months():
+    for month in period.months(plan.reporting.window):
         window = report_window(month, plan.reporting.window)
         if window.start > as_of:
             continue
@@ -230,9 +253,13 @@ def website_quota(records: Records, plan: Plan, period: Period, as_of: date) -> 
     )
 
 
-def late_dossiers(records: Records, window: ReportWindow, as_of: date) -> list[DossierFinding]:
+def late_dossiers(
+    records: Records, window: ReportWindow, as_of: date, days_before: int = 1
+) -> list[DossierFinding]:
     """Dossiers due in the window and returned after the due date (or still not returned past it).
-    Each needs an apology dated no later than the due date."""
+    Each needs a written apology dated at least ``days_before`` days before the due date (plan:
+    "xin lỗi bằng văn bản khi hồ sơ trễ hẹn"; ND 61/2018 as amended). The new appointment it
+    gives may be given once: a dossier late again after it is flagged."""
     found = []
     dossiers = records.dossiers[in_window(records.dossiers, "due", window)]
     for d in dossiers.sort_values(["due", "row"], kind="stable").itertuples():
@@ -240,16 +267,31 @@ def late_dossiers(records: Records, window: ReportWindow, as_of: date) -> list[D
             continue
         returned = None if pd.isna(d.returned) else d.returned
         apology_date = None if pd.isna(d.apology_date) else d.apology_date
-        if apology_date is None:
-            apology = StatusDate(MISSING, None, d.due)
-        else:
-            apology = StatusDate(ON_TIME if apology_date <= d.due else LATE, apology_date, d.due)
+        apology = apology_status(apology_date, d.due, days_before)
+        new_due = None if pd.isna(d.new_due) else d.new_due
         found.append(
             DossierFinding(
-                d.code, d.unit, d.procedure, d.due, returned, apology, d.apology_number or ""
+                d.code,
+                d.unit,
+                d.procedure,
+                d.due,
+                returned,
+                apology,
+                d.apology_number or "",
+                new_due,
+                new_due is not None and is_late(new_due, returned, as_of),
             )
         )
     return found
+
+
+def apology_status(apology_date: date | None, due: date, days_before: int) -> StatusDate:
+    """On time when dated at least ``days_before`` days before ``due`` (the status's ``due`` is
+    that latest day), late after it, missing when there is none."""
+    latest = due - timedelta(days=days_before)
+    if apology_date is None:
+        return StatusDate(MISSING, None, latest)
+    return StatusDate(ON_TIME if apology_date <= latest else LATE, apology_date, latest)
 
 
 def is_late(due: date, returned: date | None, as_of: date) -> bool:
@@ -274,7 +316,7 @@ def totals(products: pd.DataFrame, plan: Plan) -> dict[str, dict[str, int]]:
 def products_by_month(records: Records, period: Period, rule: str) -> list[tuple[str, int]]:
     return [
         (m.key, int(in_window(records.products, "date", report_window(m, rule)).sum()))
-        for m in period.months()
+        for m in period.months(rule)
     ]
 
 

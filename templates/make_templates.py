@@ -416,10 +416,9 @@ def title_block(doc) -> None:
 def section_results(doc) -> None:
     para(
         doc,
-        "Thực hiện Kế hoạch số {{ plan.number }} của Sở Xây dựng về {{ plan.theme }} năm "
-        "{{ plan.year }}, Sở Xây dựng báo cáo kết quả thực hiện {{ period.label }} (số liệu "
-        "từ ngày {{ window.start }} đến ngày {{ window.end }}, tổng hợp đến ngày {{ as_of }}) "
-        "như sau:",
+        "Thực hiện {{ plan_reference }}, Sở Xây dựng báo cáo kết quả thực hiện "
+        "{{ period.label }} (số liệu từ ngày {{ window.start }} đến ngày {{ window.end }}, "
+        "tổng hợp đến ngày {{ as_of }}) như sau:",
     )
     para(doc, "I. KẾT QUẢ THỰC HIỆN", H1)
 
@@ -427,11 +426,11 @@ def section_results(doc) -> None:
     para(doc, "1. Cụ thể hóa nội dung tuyên truyền", H2)
     para(
         doc,
-        "Theo Kế hoạch, các phòng, đơn vị hoàn thành cụ thể hóa nội dung tuyên truyền chậm nhất "
-        "ngày {{ summary.concretization_deadline }}. Đến ngày {{ as_of }}, có "
+        "Theo Kế hoạch, các đơn vị hoàn thành việc cụ thể hóa nội dung tuyên truyền "
+        "{{ summary.concretization_deadline }}. Đến ngày {{ as_of }}, có "
         "{{ summary.concretization_on_time }}/{{ summary.units }} đơn vị hoàn thành đúng hạn"
         "{% if summary.concretization_late %}; {{ summary.concretization_late }} đơn vị hoàn "
-        "thành sau hạn ({{ names.concretization_late }}){% endif %}"
+        "thành không đúng hạn ({{ names.concretization_late }}){% endif %}"
         "{% if summary.concretization_missing %}; {{ summary.concretization_missing }} đơn vị "
         "chưa thực hiện ({{ names.concretization_missing }}){% endif %}"
         "{% if names.concretization_not_due %}; các đơn vị còn lại chưa đến hạn "
@@ -443,8 +442,9 @@ def section_results(doc) -> None:
     para(
         doc,
         "Trong kỳ, các phòng, đơn vị thực hiện {{ summary.products }} sản phẩm tuyên truyền về "
-        "cải cách hành chính; {{ summary.quota_met }}/{{ summary.units }} đơn vị đạt chỉ tiêu "
-        "tin, bài{% if names.below_quota %} (chưa đạt: {{ names.below_quota }}){% endif %}. "
+        "cải cách hành chính{% if summary.with_quota %}; {{ summary.quota_met }}/"
+        "{{ summary.with_quota }} đơn vị được Văn phòng Sở giao chỉ tiêu đã đạt chỉ tiêu"
+        "{% if names.below_quota %} (chưa đạt: {{ names.below_quota }}){% endif %}{% endif %}. "
         "Kết quả cụ thể như sau:",
     )
     para(doc, "a) Theo nội dung tuyên truyền", H3)
@@ -481,7 +481,7 @@ def section_results(doc) -> None:
     data_table(
         doc,
         [13, 82, 24, 22, 24],
-        ["STT", "Phòng, đơn vị", "Số tin, bài", "Chỉ tiêu", "Kết quả"],
+        ["STT", "Phòng, đơn vị", "Số sản phẩm", "Chỉ tiêu", "Kết quả"],
         "u in units",
         [
             C("{{ u.stt }}", align=CENTER),
@@ -494,13 +494,16 @@ def section_results(doc) -> None:
             C("Tổng cộng", 2, CENTER),
             C("{{ totals.unit_products }}", align=CENTER),
             C("{{ totals.unit_quota }}", align=CENTER),
-            C("{{ summary.quota_met }}/{{ summary.units }} đạt", align=CENTER),
+            C("{{ summary.quota_met }}/{{ summary.with_quota }} đạt", align=CENTER),
         ],
     )
     para(
         doc,
-        "Chỉ tiêu {{ period.label }}: số tin, bài tối thiểu mỗi tháng của đơn vị"
-        "{% if period.kind != 'month' %} nhân với số tháng của kỳ báo cáo đã bắt đầu{% endif %}."
+        "Số sản phẩm gồm mọi loại sản phẩm tuyên truyền (tin, bài, infographic, video, tờ gấp, "
+        "hội nghị và sản phẩm khác). Kế hoạch không giao chỉ tiêu cho từng đơn vị; chỉ tiêu "
+        "(nếu có) do Văn phòng Sở giao trong danh sách đơn vị, là số sản phẩm tối thiểu mỗi "
+        "tháng{% if period.kind != 'month' %} nhân với số tháng của kỳ báo cáo đã bắt đầu"
+        "{% endif %}; đơn vị không được giao chỉ tiêu thì không đánh giá."
         "{% if inactive.products %} Ngoài ra, {{ inactive.names }} (đã ngừng hoạt động) có "
         "{{ inactive.products }} sản phẩm trong kỳ, đã tính vào các bảng tổng hợp theo nội dung, "
         "hình thức và loại sản phẩm.{% endif %}",
@@ -510,7 +513,7 @@ def section_results(doc) -> None:
     para(doc, "{{ charts.units }}", CENTERED, before=6, keep_next=True)
     para(
         doc,
-        "Biểu đồ 1. Số tin, bài của các phòng, đơn vị so với chỉ tiêu {{ period.label }}",
+        "Biểu đồ 1. Số sản phẩm tuyên truyền của các phòng, đơn vị {{ period.label }}",
         CENTERED,
         italic=True,
         size=12,
@@ -612,7 +615,8 @@ def section_results(doc) -> None:
         doc,
         "Trong kỳ có {{ summary.late_dossiers }} hồ sơ thủ tục hành chính giải quyết trễ hẹn; "
         "{{ summary.apologies_on_time }}/{{ summary.late_dossiers }} hồ sơ có phiếu xin lỗi và "
-        "hẹn lại ngày trả kết quả đúng quy định (chậm nhất vào ngày hẹn trả). Chi tiết:",
+        "hẹn lại ngày trả kết quả đúng quy định (chậm nhất {{ summary.apology_days_before_due }} "
+        "ngày trước ngày hẹn trả). Chi tiết:",
     )
     data_table(
         doc,
@@ -629,6 +633,8 @@ def section_results(doc) -> None:
             C(
                 "{{ d.apology }}{% if d.apology_number %}: số {{ d.apology_number }}{% endif %}"
                 "{% if d.apology_date %}, ngày {{ d.apology_date }}{% endif %}"
+                "{% if d.new_due %}; hẹn lại {{ d.new_due }}{% endif %}"
+                "{% if d.missed_new_due %} (trễ cả ngày hẹn lại){% endif %}"
             ),
         ],
         [

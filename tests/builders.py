@@ -38,7 +38,7 @@ def book(**tabs: list[list[Any]]) -> RawBook:
 def product(
     day: Any = "05/05/2026",
     unit: str = "VP",
-    area: Any = 3,
+    area: Any = 2,  # Cải cách thủ tục hành chính
     channel: str = "Trang thông tin điện tử",
     kind: str = "Tin",
     title: str = "Tin CCHC",

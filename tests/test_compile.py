@@ -31,7 +31,7 @@ def test_result_has_exactly_the_design_fields(plan):
     findings = findings_for(
         plan,
         products=[product("20/04/2026", "VP"), product("99/04/2026", "VP", title="x")],
-        concretizations=[["VP", "15/05/2026"]],
+        concretizations=[["VP", "14/05/2026"]],
         dossiers=[["H1", "Cấp phép", "VP", "20/04/2026", "25/04/2026", "", ""]],
     )
     result = build_result(findings)
@@ -48,9 +48,11 @@ def test_result_has_exactly_the_design_fields(plan):
         "products": 1,
         "quota": 4,
         "quota_met": False,
-        "concretization": {"status": "on_time", "date": "2026-05-15"},
+        "concretization": {"status": "on_time", "date": "2026-05-14"},
         "unit_report": {"status": "missing", "date": None},
     }
+    qlxd = result["units"][1]  # a blank quota cell: no quota, no verdict (null in JSON)
+    assert (qlxd["code"], qlxd["quota"], qlxd["quota_met"]) == ("QLXD", None, None)
     assert result["late_dossiers"] == [
         {
             "code": "H1",
@@ -58,6 +60,7 @@ def test_result_has_exactly_the_design_fields(plan):
             "due": "2026-04-20",
             "returned": "2026-04-25",
             "apology": {"status": "missing", "date": None},
+            "new_due": None,
         }
     ]
     assert result["problems"] == [

@@ -30,7 +30,8 @@ def test_good_rows_are_read_with_codes_areas_channels_and_kinds(plan):
     p = records.products
     assert list(p["row"]) == [2, 3, 4, 5]  # sheet row numbers: the header is row 1
     assert list(p["unit"]) == ["VP", "QLXD", "QLXD", "TTR"]
-    assert list(p["area"]) == [3, 3, 7, 2]
+    # 3 as typed; "Cải cách TTHC" is an alias of 2; "7"; "Cải cách thể chế" is the plan's 1.
+    assert list(p["area"]) == [3, 2, 7, 1]
     assert list(p["channel"]) == ["website", "zalo", "fanpage", "bao_chi"]
     assert list(p["kind"]) == ["tin", "bai", "video", "bai"]
     assert list(p["date"]) == [date(2026, 5, 5)] * 2 + [date(2026, 5, 6), date(2026, 5, 6)]
@@ -231,3 +232,19 @@ def test_roster_e_mail_must_be_a_plain_address(plan):
     records, problems = normalize(raw, plan, AS_OF)
     assert records.units.loc[0, "emails"] == ["vp@sxd.daklak.gov.vn"]
     assert [p.message for p in problems] == ["Địa chỉ email 'nguyễn@sxd.vn' không hợp lệ; bỏ qua."]
+
+
+def test_the_plans_own_names_of_the_07_contents_are_accepted(plan):
+    names = [
+        "Cải cách thể chế",
+        "Cải cách thủ tục hành chính",
+        "Cải cách tổ chức bộ máy",
+        "Cải cách chế độ công vụ",
+        "Cải cách tài chính công",
+        "Xây dựng chính quyền số",
+        "Tuyên truyền mô hình hay, điển hình tiên tiến",
+    ]
+    raw = book(products=[product(area=name, title=name) for name in names])
+    records, problems = normalize(raw, plan, AS_OF)
+    assert problems == []
+    assert list(records.products["area"]) == [1, 2, 3, 4, 5, 6, 7]

@@ -1,7 +1,46 @@
+from datetime import date
+
 import pytest
 
 from tasks.errors import PlanError
 from tasks.plan import load_plan
+
+
+def test_the_07_contents_are_the_plans_by_number_and_name(plan):
+    # Section III of the plan, as issued.
+    assert [(a.number, a.name) for a in plan.areas] == [
+        (1, "Cải cách thể chế"),
+        (2, "Cải cách thủ tục hành chính"),
+        (3, "Cải cách tổ chức bộ máy"),
+        (4, "Cải cách chế độ công vụ"),
+        (5, "Cải cách tài chính công"),
+        (6, "Xây dựng chính quyền số"),
+        (7, "Tuyên truyền mô hình hay, điển hình tiên tiến"),
+    ]
+
+
+def test_the_plan_file_mirrors_the_plans_own_words(plan):
+    assert "1319/QĐ-UBND ngày 29/4/2026" in plan.plan.implements
+    assert "26/KH-SXD ngày 13/01/2026" in plan.plan.replaces
+    assert plan.plan.number == "" and plan.plan.signed_on is None  # blank in the text
+    assert (plan.signer.title, plan.signer.name) == ("GIÁM ĐỐC", "Cao Đình Huy")
+    assert plan.noi_nhan[0].startswith("Sở Nội vụ") and plan.noi_nhan[-1] == "Lưu: VT, VP (Tr)."
+    assert any(line.startswith("UBND tỉnh") for line in plan.noi_nhan)
+    # "trước ngày 15/5/2026": the 15th itself is late
+    assert plan.deadlines.concretization_text == "trước ngày 15/5/2026"
+    assert plan.deadlines.concretization_on_time(date(2026, 5, 14))
+    assert not plan.deadlines.concretization_on_time(date(2026, 5, 15))
+    assert plan.deadlines.apology_days_before_due == 1
+    assert not hasattr(plan.quotas, "unit_default_per_month")  # the plan sets no unit quota
+
+
+def test_the_report_cites_the_plan_without_blanks_until_it_is_numbered(plan):
+    assert plan.plan.reference == (
+        "Kế hoạch Thông tin, tuyên truyền cải cách hành chính nhà nước năm 2026 của Sở Xây dựng "
+        "(ban hành tháng 5 năm 2026)"
+    )
+    numbered = plan.plan.model_copy(update={"number": "95/KH-SXD", "signed_on": date(2026, 5, 20)})
+    assert numbered.reference == "Kế hoạch số 95/KH-SXD ngày 20/5/2026 của Sở Xây dựng"
 
 
 def test_real_plan_loads(plan):
@@ -18,7 +57,7 @@ def test_real_plan_loads(plan):
         ("concretization: 2026-05-15", "concretization: 2026-15-05", "deadlines.concretization"),
         ("website_per_month: 1", "website_per_month: -1", "quotas.website_per_month"),
         ("window: nd09", "window: quy", "reporting.window"),
-        ("unit_default_per_month: 2", "unit_default_per_mont: 2", "quotas.unit_default_per_mont"),
+        ("apology_days_before_due: 1", "apology_days_before_du: 1", "apology_days_before_du"),
         ("website_kinds: [tin, bai]", "website_kinds: [tin, tin_tuc]", "tin_tuc"),
         ("giamdoc@sxd.daklak.gov.vn", "giám đốc@sxd", "recipients.leadership.0.email"),
     ],

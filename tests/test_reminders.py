@@ -16,12 +16,15 @@ APRIL = [[u, "2026-04", "15/04/2026"] for u in ("VP", "QLXD", "TTR")]  # every A
 
 
 def test_concretization_five_and_one_working_days_before_the_deadline(plan):
-    # Deadline Fri 15/5. Working days after Fri 8/5: 11, 12, 13, 14, 15 -> 5 left.
+    # "trước ngày 15/5/2026": the last day on time is Thu 14/5. Working days after Thu 7/5:
+    # 8, 11, 12, 13, 14 -> 5 left; after Wed 13/5: 14 -> 1 left.
     tabs = {"concretizations": DONE, "unit_reports": APRIL}
-    assert "concretization:2026-05-15:before-5" in owed(plan, date(2026, 5, 8), **tabs)["TTR"]
-    four_left = owed(plan, date(2026, 5, 7), **tabs).get("TTR", [])
-    assert not any(k.startswith("concretization") for k in four_left)  # 6 left: no e-mail
-    assert "concretization:2026-05-15:before-1" in owed(plan, date(2026, 5, 14), **tabs)["TTR"]
+    assert "concretization:2026-05-15:before-5" in owed(plan, date(2026, 5, 7), **tabs)["TTR"]
+    four_left = owed(plan, date(2026, 5, 8), **tabs).get("TTR", [])
+    assert not any(k.startswith("concretization") for k in four_left)  # 4 left: no e-mail
+    assert "concretization:2026-05-15:before-1" in owed(plan, date(2026, 5, 13), **tabs)["TTR"]
+    on_the_15th = owed(plan, date(2026, 5, 15), **tabs)["TTR"]
+    assert "concretization:2026-05-15:overdue-0" in on_the_15th  # 15/5 is already too late
 
 
 def test_concretization_weekly_while_overdue(plan):
@@ -43,9 +46,9 @@ def test_quota_when_three_working_days_are_left(plan):
     early = owed(plan, date(2026, 5, 8), **tabs)
     late = owed(plan, date(2026, 5, 11), **tabs)
     assert not any("quota" in k for keys in early.values() for k in keys)
-    assert "quota:2026-05" in late["VP"]  # 1 of 4
-    assert "quota:2026-05" in late["TTR"]  # 0 of 2
-    assert "QLXD" not in late  # 2 of 2: nothing owed
+    assert "quota:2026-05" in late["VP"]  # 1 of the 4 the roster sets
+    # TTR and QLXD have no quota in the roster (the plan sets none): never reminded of one.
+    assert not any("quota" in k for k in late.get("TTR", []) + late.get("QLXD", []))
 
 
 def test_unit_report_once_due(plan):

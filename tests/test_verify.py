@@ -33,8 +33,9 @@ def test_unit_quota_counts_only_the_window_14th_to_15th(plan):
     )
     vp, qlxd, ttr = unit(findings, "VP"), unit(findings, "QLXD"), unit(findings, "TTR")
     assert (vp.products, vp.quota, vp.quota_met) == (2, 4, False)  # roster quota 4
-    assert (qlxd.products, qlxd.quota, qlxd.quota_met) == (2, 2, True)  # plan default 2
-    assert (ttr.products, ttr.quota, ttr.quota_met) == (0, 2, False)
+    # Blank quota cells: the plan sets no unit quota, so no quota and no verdict.
+    assert (qlxd.products, qlxd.quota, qlxd.quota_met) == (2, None, None)
+    assert (ttr.products, ttr.quota, ttr.quota_met) == (0, None, None)
     assert [u.code for u in findings.units] == ["VP", "QLXD", "TTR"]  # CU is inactive
     assert len(findings.products) == 5  # b, c, e, f, g
     assert findings.totals["by_area"]["Cải cách thủ tục hành chính"] == 5
@@ -42,7 +43,7 @@ def test_unit_quota_counts_only_the_window_14th_to_15th(plan):
 
 def test_half_year_quota_is_six_months(plan):
     findings = run(plan, as_of=date(2026, 6, 20), period=parse_period("2026-H1"))
-    assert unit(findings, "VP").quota == 24 and unit(findings, "QLXD").quota == 12
+    assert unit(findings, "VP").quota == 24 and unit(findings, "QLXD").quota is None
 
 
 def test_annual_quota_counts_the_months_begun(plan):
@@ -93,21 +94,26 @@ def test_website_quota_month_by_month_for_six_months(plan):
     assert [c for _, c in findings.by_month] == [1, 1, 0, 1, 1, 1]
 
 
-def test_concretization_deadline_is_inclusive(plan):
-    findings = run(
-        plan,
-        concretizations=[["VP", "15/05/2026"], ["QLXD", "16/05/2026"], ["QLXD", "20/05/2026"]],
-    )
-    assert unit(findings, "VP").concretization.status == "on_time"
-    assert unit(findings, "QLXD").concretization.status == "late"
-    assert unit(findings, "QLXD").concretization.date == date(2026, 5, 16)  # the earliest
+def test_concretization_before_15_5_as_the_plan_words_it(plan):
+    # "hoàn thành việc cụ thể hóa nội dung tuyên truyền trước ngày 15/5/2026"
+    concretized = [["VP", "14/05/2026"], ["QLXD", "15/05/2026"], ["QLXD", "20/05/2026"]]
+    findings = run(plan, concretizations=concretized)
+    assert unit(findings, "VP").concretization.status == "on_time"  # the day before
+    assert unit(findings, "QLXD").concretization.status == "late"  # 15/5 is not before 15/5
+    assert unit(findings, "QLXD").concretization.date == date(2026, 5, 15)  # the earliest
     assert unit(findings, "TTR").concretization.status == "missing"
+    # The Office may read it inclusively: a plan setting, not code.
+    deadlines = plan.deadlines.model_copy(update={"concretization_inclusive": True})
+    inclusive = plan.model_copy(update={"deadlines": deadlines})
+    findings = run(inclusive, concretizations=concretized)
+    assert unit(findings, "QLXD").concretization.status == "on_time"
 
 
 def test_concretization_not_due_before_the_deadline(plan):
-    findings = run(plan, as_of=date(2026, 5, 15), period=parse_period("2026-04"))
+    findings = run(plan, as_of=date(2026, 5, 14), period=parse_period("2026-04"))
     assert unit(findings, "TTR").concretization.status == "not_due"
-    findings = run(plan, as_of=date(2026, 5, 16), period=parse_period("2026-04"))
+    # On 15/5 a concretisation would already be late: missing from that day on.
+    findings = run(plan, as_of=date(2026, 5, 15), period=parse_period("2026-04"))
     assert unit(findings, "TTR").concretization.status == "missing"
 
 
@@ -138,24 +144,46 @@ def test_unit_report_due_date_shifted_by_a_plan_holiday(plan):
 
 
 def test_late_dossiers_and_apologies(plan):
+    # Apology at least 1 day before Ngày hẹn trả (plan setting, default 1).
     findings = run(
         plan,
         dossiers=[
-            ["A", "Cấp phép", "VP", "20/04/2026", "25/04/2026", "20/04/2026", "01/PXL"],
-            ["B", "Cấp phép", "VP", "21/04/2026", "23/04/2026", "22/04/2026", ""],
-            ["C", "Cấp phép", "VP", "22/04/2026", "28/04/2026", "", ""],
-            ["D", "Cấp phép", "VP", "23/04/2026", "", "", ""],  # not returned, as-of is past due
-            ["E", "Cấp phép", "VP", "24/04/2026", "24/04/2026", "", ""],  # returned on the day
-            ["F", "Cấp phép", "VP", "10/04/2026", "20/04/2026", "", ""],  # due in April's window
+            # code, procedure, unit, due, returned, apology, number, new due (Ngày hẹn lại)
+            [
+                "A",
+                "Cấp phép",
+                "VP",
+                "20/04/2026",
+                "25/04/2026",
+                "19/04/2026",
+                "01/PXL",
+                "25/04/2026",
+            ],  # fmt: skip
+            ["B", "Cấp phép", "VP", "21/04/2026", "23/04/2026", "21/04/2026", "", ""],
+            ["C", "Cấp phép", "VP", "22/04/2026", "28/04/2026", "", "", ""],
+            # not returned, as-of 05/06 is past the due date and past the new date too
+            ["D", "Cấp phép", "VP", "23/04/2026", "", "20/04/2026", "02/PXL", "30/04/2026"],
+            ["E", "Cấp phép", "VP", "24/04/2026", "24/04/2026", "", "", ""],  # returned on the day
+            ["F", "Cấp phép", "VP", "10/04/2026", "20/04/2026", "", "", ""],  # in April's window
         ],
     )
-    got = {d.code: (d.apology.status, d.returned) for d in findings.late_dossiers}
-    assert got == {
-        "A": ("on_time", date(2026, 4, 25)),  # apology on the due date itself
-        "B": ("late", date(2026, 4, 23)),  # apology a day after the due date
-        "C": ("missing", date(2026, 4, 28)),
-        "D": ("missing", None),
+    got = {
+        d.code: (d.apology.status, d.returned, d.new_due, d.missed_new_due)
+        for d in findings.late_dossiers
     }
+    assert got == {
+        "A": ("on_time", date(2026, 4, 25), date(2026, 4, 25), False),  # 19/4 = due - 1 day
+        "B": ("late", date(2026, 4, 23), None, False),  # on the due date itself: too late
+        "C": ("missing", date(2026, 4, 28), None, False),
+        "D": ("on_time", None, date(2026, 4, 30), True),  # a second new date is not allowed
+    }
+    # With 0 days (the Office's reading of a later decree), the due date itself is on time.
+    deadlines = plan.deadlines.model_copy(update={"apology_days_before_due": 0})
+    findings = run(
+        plan.model_copy(update={"deadlines": deadlines}),
+        dossiers=[["B", "Cấp phép", "VP", "21/04/2026", "23/04/2026", "21/04/2026", "", ""]],
+    )
+    assert findings.late_dossiers[0].apology.status == "on_time"
 
 
 def test_dossier_not_yet_due_is_not_late(plan):

@@ -63,14 +63,14 @@ ACTIVE = [u for u in UNIT_ROWS if u[5] != "Ngừng hoạt động"]
 NAME = {u[0]: u[1] for u in UNIT_ROWS}
 CONTACT = {u[0]: u[3] for u in UNIT_ROWS}
 
-AREAS = [  # (full name, some aliases) of the 7 areas, as in config/plan-2026.yaml
-    ("Chủ trương, chính sách của Đảng, Nhà nước về cải cách hành chính", ["Chủ trương CCHC"]),
+AREAS = [  # (name, some aliases) of the plan's 07 contents, numbered as the plan numbers them
     ("Cải cách thể chế", ["Thể chế"]),
     ("Cải cách thủ tục hành chính", ["TTHC", "Cải cách TTHC", "Thủ tục hành chính"]),
-    ("Cải cách tổ chức bộ máy hành chính nhà nước", ["Tổ chức bộ máy"]),
+    ("Cải cách tổ chức bộ máy", ["Tổ chức bộ máy"]),
     ("Cải cách chế độ công vụ", ["Công vụ", "Chế độ công vụ"]),
     ("Cải cách tài chính công", ["Tài chính công"]),
-    ("Xây dựng và phát triển Chính quyền điện tử, Chính quyền số", ["Chuyển đổi số"]),
+    ("Xây dựng chính quyền số", ["Chuyển đổi số", "Chính quyền số"]),
+    ("Tuyên truyền mô hình hay, điển hình tiên tiến", ["Mô hình hay", "Điển hình tiên tiến"]),
 ]
 # channel key -> (weight, labels typed by units: canonical name repeated to dominate, then aliases)
 CHANNELS = {
@@ -93,52 +93,52 @@ KIND_ALIAS = {"Tin tức": "Tin", "Bài viết": "Bài", "Clip": "Video", "Phón
 KIND_ALIAS["Tờ rơi"] = "Tờ gấp"
 KIND_SET = {"Tin", "Bài", "Infographic", "Video", "Tờ gấp", "Hội nghị", "Khác"}
 NEWS = [  # (area, title) for news items, articles, infographics, videos
-    (1, "Sở Xây dựng ban hành Kế hoạch thông tin, tuyên truyền cải cách hành chính năm 2026"),
-    (1, "Triển khai Chỉ thị của UBND tỉnh về đẩy mạnh cải cách hành chính năm 2026"),
-    (1, "Lãnh đạo Sở Xây dựng đối thoại với doanh nghiệp về cải cách hành chính"),
-    (1, "Thực hiện nghiêm nguyên tắc “06 rõ” trong triển khai nhiệm vụ cải cách hành chính"),
-    (2, "Những điểm mới của Luật Xây dựng sửa đổi và các văn bản hướng dẫn thi hành"),
-    (2, "Rà soát, hệ thống hóa văn bản quy phạm pháp luật lĩnh vực xây dựng năm 2026"),
-    (2, "Lấy ý kiến dự thảo quy định phân cấp quản lý chất lượng công trình trên địa bàn tỉnh"),
-    (2, "Phổ biến quy định mới về quản lý vật liệu xây dựng"),
-    (3, "Sở Xây dựng triển khai tiếp nhận hồ sơ cấp phép xây dựng trực tuyến toàn trình"),
-    (3, "Công bố danh mục thủ tục hành chính lĩnh vực xây dựng được chuẩn hóa"),
-    (3, "Cắt giảm thời gian giải quyết thủ tục thẩm định báo cáo nghiên cứu khả thi"),
-    (3, "Công khai đường dây nóng tiếp nhận phản ánh, kiến nghị về thủ tục hành chính"),
-    (4, "Công bố quyết định quy định chức năng, nhiệm vụ và cơ cấu tổ chức của Sở Xây dựng"),
-    (4, "Sắp xếp, tinh gọn các phòng chuyên môn và đơn vị sự nghiệp trực thuộc Sở"),
-    (4, "Vận hành mô hình chính quyền địa phương hai cấp trong lĩnh vực xây dựng"),
-    (4, "Phân cấp, ủy quyền giải quyết thủ tục hành chính lĩnh vực xây dựng cho cấp xã"),
-    (5, "Tăng cường kỷ luật, kỷ cương hành chính trong thực thi công vụ"),
-    (5, "Đánh giá, xếp loại công chức, viên chức theo kết quả, sản phẩm cụ thể"),
-    (5, "Gương công chức tận tụy phục vụ người dân, doanh nghiệp"),
-    (5, "Khảo sát mức độ hài lòng của người dân về thái độ phục vụ của công chức"),
-    (6, "Thực hiện cơ chế tự chủ tài chính tại đơn vị sự nghiệp công lập thuộc Sở"),
-    (6, "Công khai dự toán ngân sách năm 2026 của Sở Xây dựng"),
-    (6, "Đẩy nhanh tiến độ giải ngân vốn đầu tư công năm 2026"),
-    (6, "Thanh toán không dùng tiền mặt đối với phí, lệ phí thủ tục hành chính"),
-    (7, "Hướng dẫn nộp hồ sơ trực tuyến trên Cổng Dịch vụ công quốc gia"),
-    (7, "Sở Xây dựng vận hành cơ sở dữ liệu về nhà ở và thị trường bất động sản"),
-    (7, "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính lĩnh vực xây dựng"),
-    (7, "Sử dụng chữ ký số trong xử lý văn bản, hồ sơ công việc"),
+    (7, "Mô hình “Một cửa thân thiện” tại Bộ phận tiếp nhận và trả kết quả của Sở"),
+    (7, "Giải pháp số hóa hồ sơ cấp phép xây dựng được UBND tỉnh ghi nhận là mô hình hay"),
+    (7, "Gương điển hình tiên tiến trong cải cách hành chính ngành Xây dựng năm 2026"),
+    (7, "Sáng kiến rút ngắn thời gian thẩm định thiết kế cơ sở tại Sở Xây dựng"),
+    (1, "Những điểm mới của Luật Xây dựng sửa đổi và các văn bản hướng dẫn thi hành"),
+    (1, "Rà soát, hệ thống hóa văn bản quy phạm pháp luật lĩnh vực xây dựng năm 2026"),
+    (1, "Lấy ý kiến dự thảo quy định phân cấp quản lý chất lượng công trình trên địa bàn tỉnh"),
+    (1, "Phổ biến quy định mới về quản lý vật liệu xây dựng"),
+    (2, "Sở Xây dựng triển khai tiếp nhận hồ sơ cấp phép xây dựng trực tuyến toàn trình"),
+    (2, "Công bố danh mục thủ tục hành chính lĩnh vực xây dựng được chuẩn hóa"),
+    (2, "Cắt giảm thời gian giải quyết thủ tục thẩm định báo cáo nghiên cứu khả thi"),
+    (2, "Công khai đường dây nóng tiếp nhận phản ánh, kiến nghị về thủ tục hành chính"),
+    (3, "Công bố quyết định quy định chức năng, nhiệm vụ và cơ cấu tổ chức của Sở Xây dựng"),
+    (3, "Sắp xếp, tinh gọn các phòng chuyên môn và đơn vị sự nghiệp trực thuộc Sở"),
+    (3, "Vận hành mô hình chính quyền địa phương hai cấp trong lĩnh vực xây dựng"),
+    (3, "Phân cấp, ủy quyền giải quyết thủ tục hành chính lĩnh vực xây dựng cho cấp xã"),
+    (4, "Tăng cường kỷ luật, kỷ cương hành chính trong thực thi công vụ"),
+    (4, "Đánh giá, xếp loại công chức, viên chức theo kết quả, sản phẩm cụ thể"),
+    (4, "Gương công chức tận tụy phục vụ người dân, doanh nghiệp"),
+    (4, "Khảo sát mức độ hài lòng của người dân về thái độ phục vụ của công chức"),
+    (5, "Thực hiện cơ chế tự chủ tài chính tại đơn vị sự nghiệp công lập thuộc Sở"),
+    (5, "Công khai dự toán ngân sách năm 2026 của Sở Xây dựng"),
+    (5, "Đẩy nhanh tiến độ giải ngân vốn đầu tư công năm 2026"),
+    (5, "Thanh toán không dùng tiền mặt đối với phí, lệ phí thủ tục hành chính"),
+    (6, "Hướng dẫn nộp hồ sơ trực tuyến trên Cổng Dịch vụ công quốc gia"),
+    (6, "Sở Xây dựng vận hành cơ sở dữ liệu về nhà ở và thị trường bất động sản"),
+    (6, "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính lĩnh vực xây dựng"),
+    (6, "Sử dụng chữ ký số trong xử lý văn bản, hồ sơ công việc"),
 ]
 MEETINGS = [  # (area, title) for internal meetings
-    (1, "Hội nghị quán triệt Kế hoạch CCHC năm 2026"),
-    (1, "Sinh hoạt chuyên đề về công tác cải cách hành chính tại chi bộ"),
-    (2, "Hội nghị phổ biến văn bản quy phạm pháp luật mới lĩnh vực xây dựng"),
-    (3, "Tập huấn tiếp nhận, giải quyết hồ sơ trên Hệ thống thông tin giải quyết TTHC tỉnh"),
-    (4, "Họp triển khai phương án sắp xếp tổ chức bộ máy của Sở"),
-    (5, "Hội nghị triển khai Quy tắc ứng xử của công chức, viên chức"),
-    (6, "Hội nghị cán bộ, công chức, viên chức thông qua Quy chế chi tiêu nội bộ năm 2026"),
-    (7, "Tập huấn sử dụng chữ ký số và phần mềm quản lý văn bản"),
+    (7, "Hội nghị biểu dương điển hình tiên tiến trong cải cách hành chính"),
+    (4, "Sinh hoạt chuyên đề về đạo đức công vụ, văn hóa công sở tại chi bộ"),
+    (1, "Hội nghị phổ biến văn bản quy phạm pháp luật mới lĩnh vực xây dựng"),
+    (2, "Tập huấn tiếp nhận, giải quyết hồ sơ trên Hệ thống thông tin giải quyết TTHC tỉnh"),
+    (3, "Họp triển khai phương án sắp xếp tổ chức bộ máy của Sở"),
+    (4, "Hội nghị triển khai Quy tắc ứng xử của công chức, viên chức"),
+    (5, "Hội nghị cán bộ, công chức, viên chức thông qua Quy chế chi tiêu nội bộ năm 2026"),
+    (6, "Tập huấn sử dụng chữ ký số và phần mềm quản lý văn bản"),
 ]
 VISUALS = [  # (area, title) for posters, leaflets, QR codes
-    (1, "Pano tuyên truyền cải cách hành chính tại trụ sở Sở"),
-    (3, "Niêm yết công khai thủ tục hành chính tại Bộ phận Một cửa"),
-    (3, "Hướng dẫn hồ sơ cấp giấy phép xây dựng nhà ở riêng lẻ"),
-    (5, "Công khai số điện thoại đường dây nóng và hộp thư góp ý"),
-    (7, "Mã QR tra cứu thủ tục hành chính và nộp hồ sơ trực tuyến"),
-    (7, "Hướng dẫn thanh toán trực tuyến phí, lệ phí"),
+    (2, "Pano tuyên truyền cải cách hành chính tại trụ sở Sở"),
+    (2, "Niêm yết công khai thủ tục hành chính tại Bộ phận Một cửa"),
+    (2, "Hướng dẫn hồ sơ cấp giấy phép xây dựng nhà ở riêng lẻ"),
+    (4, "Công khai số điện thoại đường dây nóng và hộp thư góp ý"),
+    (6, "Mã QR tra cứu thủ tục hành chính và nộp hồ sơ trực tuyến"),
+    (6, "Hướng dẫn thanh toán trực tuyến phí, lệ phí"),
 ]
 STAFF = ["Nguyễn Văn An", "Trần Thị Bích Ngọc", "Lê Hoàng Phúc", "H'Linh Niê", "Ngô Thị Thanh Thủy"]
 NOTES = ["Phối hợp với Báo Đắk Lắk", "Đăng lại trên Cổng TTĐT tỉnh", "Phát tại Bộ phận Một cửa"]
@@ -370,7 +370,7 @@ def dossiers_tab() -> list[list]:
         returned = None if i in (6, 13, 18) else due + timedelta(rng.randint(1, 12))
         apology = [
             shift_working_days(due, -rng.randint(0, 2)),  # on time
-            due,  # on time, on the due date itself
+            due,  # late: on the due date itself, not at least 1 day before it
             shift_working_days(due, rng.randint(1, 4)),  # late
             None,  # missing
         ][i % 4]
@@ -380,7 +380,13 @@ def dossiers_tab() -> list[list]:
             number = f"{apologies[code]:02d}/PXL-{code}"
         unit = code if rng.random() < 0.8 else NAME[code]
         ref = f"H22.45-{received:%y%m%d}-{rng.randint(1, 40):04d}"
-        rows.append([ref, procedure, unit, due, returned, apology, number])
+        # The new appointment the apology gave: kept, except dossier 5 (returned a day after it).
+        new_due = None
+        if apology:
+            new_due = returned or due + timedelta(10)
+            if i == 5 and returned:
+                new_due = returned - timedelta(1)
+        rows.append([ref, procedure, unit, due, returned, apology, number, new_due])
     retyped = list(rows[4])  # deliberate: the same Mã hồ sơ typed again, later in the sheet
     retyped[4] = retyped[4] + timedelta(2)
     rows.insert(12, retyped)
@@ -430,7 +436,7 @@ def main() -> None:
         (PRODUCTS, products, [17, 40, 30, 24, 14, 80, 60, 22, 28]),
         (CONCRETIZATIONS, concretizations_tab(), [36, 17, 18, 50, 34]),
         (UNIT_REPORTS, unit_reports_tab(), [36, 14, 17, 16, 50]),
-        (DOSSIERS, dossiers, [22, 62, 40, 15, 17, 15, 17]),
+        (DOSSIERS, dossiers, [22, 62, 40, 15, 17, 15, 17, 15]),
     ]
     wb = Workbook()
     wb.remove(wb.active)

@@ -26,7 +26,7 @@ STATUS_TEXT = {
     NOT_DUE: "Chưa đến hạn",
     NOT_REQUIRED: "Không yêu cầu",
 }
-QUOTA_TEXT = {True: "Đạt", False: "Chưa đạt", None: "Không giao chỉ tiêu"}
+QUOTA_TEXT = {True: "Đạt", False: "Chưa đạt", None: "Không giao"}
 
 
 def _iso(day: date | None) -> str | None:

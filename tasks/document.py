@@ -232,7 +232,7 @@ def chart_units(units: list[dict[str, Any]]) -> bytes:
         ax.set_ylim(0, top * 1.22)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=0)
-        ax.set_ylabel("Số tin, bài")
+        ax.set_ylabel("Số sản phẩm")
         ax.set_xlabel("Phòng, đơn vị (mã)")
         ax.legend(
             handles=[

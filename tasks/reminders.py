@@ -86,7 +86,7 @@ def _concretization(
     return [
         Item(
             f"concretization:{deadlines.concretization}:overdue-{week}",
-            f"{text}: ĐÃ QUÁ HẠN {(as_of - last_day).days} ngày, chưa có trong bảng tính.",
+            f"{text}: đã quá hạn {(as_of - last_day).days} ngày, chưa có trong bảng tính.",
             overdue=True,
         )
     ]
@@ -130,19 +130,14 @@ def _unit_report(records: Records, plan: Plan, code: str, as_of: date) -> list[I
             if (as_of - due).days > 31:
                 continue  # older than a month: the periodic report lists it, no more e-mails
             # The Office compiles the reports: it is not asked to send its own "to the Office".
-            where = (
-                "ghi vào tab 'Báo cáo đơn vị'"
+            what = (
+                f"Ghi báo cáo {period.label} của Văn phòng vào tab 'Báo cáo đơn vị'"
                 if code == plan.agency.office_unit
-                else "gửi về Văn phòng Sở"
+                else f"Gửi báo cáo {period.label} về Văn phòng Sở"
             )
-            overdue = f"ĐÃ QUÁ HẠN ({format_vn(due)})" if as_of > due else f"hạn {format_vn(due)}"
-            items.append(
-                Item(
-                    f"report:{period.key}",
-                    f"Báo cáo {period.label}, {where}: {overdue}.",
-                    as_of > due,
-                )
-            )
+            late = as_of > due
+            when = f"đã quá hạn (hạn {format_vn(due)})" if late else f"hạn {format_vn(due)}"
+            items.append(Item(f"report:{period.key}", f"{what}: {when}.", late))
     return items
 
 

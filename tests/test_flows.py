@@ -155,3 +155,49 @@ def test_cli_check_exit_codes(out, tmp_path):
     assert structural.exit_code == 2 and "Không tìm thấy tab 'Tin bài'" in structural.output
     missing = CliRunner().invoke(app, ["check", "--source", str(tmp_path / "khong-co.xlsx")])
     assert missing.exit_code == 1 and "Không tìm thấy tệp dữ liệu" in missing.output
+
+
+def test_reminder_e_mails_read_as_a_clerk_would(out):
+    state = remind(as_of="2026-11-19", send=True, return_state=True)
+    assert state.is_completed(), state.message
+    reminded = state.result()["reminded"]
+    messages = {
+        p.name: message_from_bytes(p.read_bytes(), policy=policy.default)
+        for p in (out / "outbox").glob("*.eml")
+    }
+    summary = next(m for m in messages.values() if m["Subject"].startswith("Tổng hợp nhắc việc"))
+    text = summary.get_body(("plain",)).get_content()
+    html = summary.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "built-in method" not in body and "object at 0x" not in body
+        assert "Trân trọng" in body
+    # Each reminded unit by name, with one line per item it was reminded of; overdue marked.
+    names = unit_names()
+    for code in reminded:
+        assert names[code] in text
+    sent_part = text.split("chưa có email")[0]
+    item_lines = [line for line in sent_part.splitlines() if line.startswith("   - ")]
+    assert len(item_lines) == sum(len(items) for items in reminded.values())
+    assert any(line.startswith("   - [Quá hạn] ") for line in item_lines)
+    assert summary["From"].addresses[0].display_name == "Văn phòng Sở Xây dựng Đắk Lắk"
+
+    units = [m for m in messages.values() if m["Subject"].startswith("Nhắc việc")]
+    assert len(units) == len(reminded)
+    for message in units:
+        body = message.get_body(("plain",)).get_content()
+        assert body.startswith("Kính gửi: ")
+        assert "Trân trọng" in body and "vanphong@sxd.daklak.gov.vn" in body
+        assert "built-in method" not in body and "{{" not in body
+    # The Office itself is not asked to send its report "về Văn phòng Sở".
+    office = [m for m in units if "Văn phòng Sở" in m["Subject"]]
+    for message in office:
+        assert "gửi về Văn phòng Sở" not in message.get_body(("plain",)).get_content()
+
+
+def unit_names() -> dict[str, str]:
+    from tasks.normalize import normalize
+    from tasks.plan import load_plan
+    from tasks.settings import DEFAULT_PLAN
+
+    records, _ = normalize(read_workbook(SAMPLE_WORKBOOK), load_plan(DEFAULT_PLAN))
+    return dict(zip(records.units["code"], records.units["name"], strict=True))

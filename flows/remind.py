@@ -49,12 +49,20 @@ def remind(
         save_snapshot_task(unwalked(raw), job.settings.output_dir / "nhac-viec" / "snapshots")
         records, _ = normalize_task(unwalked(raw), job.plan)
         owed = due_reminders(records, job.plan, job.as_of)
-        reminded, no_email = send_reminders_task(
+        reminded, no_email, failed = send_reminders_task(
             owed, job.plan, job.settings, job.as_of, send, force
         )
     except CchcError as err:
         return Failed(message=str(err))
-    publish_reminders(reminded, no_email, day)
+    publish_reminders(reminded, no_email, day, failed)
+    if failed:
+        # The others were reminded and the Office has the summary; the run still shows red so
+        # that the wrong address gets fixed.
+        return Failed(
+            message=f"Đã nhắc {len(reminded)} đơn vị; không gửi được thư cho "
+            + "; ".join(f"{code} ({why})" for code, why in failed.items())
+            + ". Văn phòng đã nhận thư tổng hợp; đơn vị này sẽ được nhắc lại ở lần chạy sau."
+        )
     return {
         "as_of": job.as_of.isoformat(),
         "reminded": {r.code: [i.key for i in r.items] for r in reminded},

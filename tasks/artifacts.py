@@ -159,14 +159,23 @@ def report_outcome(
     }
 
 
-def publish_reminders(reminded: list[UnitReminder], no_email: list[UnitReminder], day: str) -> None:
-    """Who was reminded of what today, and who could not be (no e-mail in the roster)."""
+def publish_reminders(
+    reminded: list[UnitReminder],
+    no_email: list[UnitReminder],
+    day: str,
+    failed: dict[str, str] | None = None,
+) -> None:
+    """Who was reminded of what today, and who could not be (no e-mail in the roster, or the
+    mail server refused the address: ``failed``, unit code -> reason)."""
+    failed = failed or {}
+
+    def status(r: UnitReminder) -> str:
+        if r.code in failed:
+            return f"{', '.join(r.emails)} - KHÔNG GỬI ĐƯỢC: {failed[r.code]}"
+        return ", ".join(r.emails) or "(chưa có email - chưa nhắc được)"
+
     table = [
-        {
-            "Đơn vị": r.name,
-            "Email": ", ".join(r.emails) or "(chưa có email - chưa nhắc được)",
-            "Nội dung nhắc": "; ".join(i.text for i in r.items),
-        }
+        {"Đơn vị": r.name, "Email": status(r), "Nội dung nhắc": "; ".join(i.text for i in r.items)}
         for r in reminded + no_email
     ]
     create_table_artifact(

@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.compile import STATUS_TEXT, CompiledReport
 from tasks.dates import format_vn
-from tasks.errors import OutputError, SourceError
+from tasks.errors import DeliveryError, OutputError, SourceError
 from tasks.mail import OutgoingMail, Recipient, SendResult, append_json_lines, deliver_mail
 from tasks.plan import Plan
 from tasks.reminders import UnitReminder
@@ -174,9 +174,15 @@ def compose_reminder(
 
 
 def compose_reminder_summary(
-    reminded: list[UnitReminder], no_email: list[UnitReminder], plan: Plan, as_of: date
+    reminded: list[UnitReminder],
+    no_email: list[UnitReminder],
+    plan: Plan,
+    as_of: date,
+    failed: dict[str, str] | None = None,
 ) -> OutgoingMail:
-    """The Office's copy: who was reminded of what, and who could not be (no e-mail)."""
+    """The Office's copy: who was reminded of what, and who could not be (no e-mail address,
+    or ``failed``: unit code -> why its e-mail was refused)."""
+    failed = failed or {}
 
     def rows(reminders: list[UnitReminder]) -> list[dict[str, Any]]:
         # "owed", not "items": in a Jinja template r.items is the dict's own method.
@@ -184,6 +190,7 @@ def compose_reminder_summary(
             {
                 "name": r.name,
                 "emails": ", ".join(r.emails),
+                "failed": failed.get(r.code, ""),
                 "owed": [{"text": i.text, "overdue": i.overdue} for i in r.items],
             }
             for r in reminders
@@ -216,15 +223,17 @@ def send_reminders(
     as_of: date,
     send: bool,
     force: bool = False,
-) -> tuple[list[UnitReminder], list[UnitReminder]]:
+) -> tuple[list[UnitReminder], list[UnitReminder], dict[str, str]]:
     """E-mail each unit the items it was not reminded of before, then the Office a summary.
 
     Items count as reminded only once really delivered (``send``: SMTP, or the outbox when no
-    server is set up), so a preview run never uses them up. Returns (reminded, units without
-    an e-mail address).
+    server is set up), so a preview run never uses them up. A unit whose e-mail is refused (a
+    mistyped address: SMTP 550) does not stop the others: it is logged, named in the Office's
+    summary and reminded again on the next run. Returns (reminded, units without an e-mail
+    address, {unit code: why its e-mail could not be sent}).
     """
     done = set() if force else already_reminded(settings.output_dir)
-    reminded, no_email = [], []
+    reminded, no_email, failed = [], [], {}
     for reminder in owed:
         reminder.items = [i for i in reminder.items if (reminder.code, i.key) not in done]
         if not reminder.items:
@@ -233,20 +242,29 @@ def send_reminders(
             no_email.append(reminder)
             continue
         mail = compose_reminder(reminder, plan, as_of, sheet_link(settings.source))
-        result = send_mail(mail, settings, send, force)
+        try:
+            result = send_mail(mail, settings, send, force)
+        except DeliveryError as err:
+            logger.warning("Không gửi được thư nhắc việc cho %s: %s", reminder.code, err)
+            failed[reminder.code] = str(err)
+            no_email.append(reminder)  # the Office contacts the unit itself
+            continue
         if send and result.status in DELIVERED:
             keys = [i.key for i in reminder.items]
             record_reminded(settings.output_dir, reminder.code, keys, as_of)
         reminded.append(reminder)
     if reminded or no_email:
-        summary = compose_reminder_summary(reminded, no_email, plan, as_of)
+        summary = compose_reminder_summary(reminded, no_email, plan, as_of, failed)
         result = send_mail(summary, settings, send, force)
         if send and result.status in DELIVERED:
-            # The Office now knows about the units it must contact itself: tell it once.
+            # The Office now knows about the units it must contact itself: tell it once. Units
+            # whose e-mail failed are not marked: their reminder is tried again next time.
             for reminder in no_email:
+                if reminder.code in failed:
+                    continue
                 keys = [i.key for i in reminder.items]
                 record_reminded(settings.output_dir, reminder.code, keys, as_of)
-    return reminded, no_email
+    return reminded, no_email, failed
 
 
 def write_back(

@@ -9,10 +9,11 @@ it accepts (envelope plus the parsed message). Variants:
 - ``starttls``: STARTTLS required, then AUTH, with a self-signed certificate;
 - ``ssl``: implicit TLS (port-465 style), then AUTH.
 
-Fault modes (``fault=``): ``disconnect`` drops the connection when the first message's data has
-arrived (before any answer), ``disconnect-always`` does so every time, ``tempfail`` answers the
-first DATA with 451; after the first, messages are accepted. "Auth refused" is simply a wrong
-password; "server down" is ``free_port()`` with nobody listening.
+``refuse=`` lists recipients the server answers with "550 no such mailbox" (a mistyped address in
+the roster). Fault modes (``fault=``): ``disconnect`` drops the connection when the first
+message's data has arrived (before any answer), ``disconnect-always`` does so every time,
+``tempfail`` answers the first DATA with 451; after the first, messages are accepted. "Auth
+refused" is simply a wrong password; "server down" is ``free_port()`` with nobody listening.
 
 The client trusts the self-signed certificate through an SSL context that has it as its only CA
 (``SelfSignedCertificate.client_context()``), handed to ``deliver_mail(tls_context=...)``:
@@ -123,9 +124,18 @@ class CapturingHandler:
     """aiosmtpd handler: keeps accepted messages; optionally fails the first DATA."""
 
     fault: str | None = None
+    refuse: frozenset[str] = frozenset()  # recipients answered "550 no such mailbox"
     messages: list[ReceivedMessage] = field(default_factory=list)
     data_calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 Hop thu khong ton tai"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
@@ -183,6 +193,7 @@ class SmtpTestServer:
         variant: str = "auth",
         *,
         fault: str | None = None,
+        refuse: tuple[str, ...] = (),
         port: int | None = None,
         certificate: SelfSignedCertificate | None = None,
         user: str = TEST_USER,
@@ -195,7 +206,7 @@ class SmtpTestServer:
         self.variant = variant
         self.host = "127.0.0.1"
         self.port = port or free_port()
-        self.handler = CapturingHandler(fault=fault)
+        self.handler = CapturingHandler(fault=fault, refuse=frozenset(a.lower() for a in refuse))
         self.authenticator = PasswordAuthenticator(user, password)
         options: dict[str, Any] = {"server_hostname": "smtp.test.local", "ready_timeout": 5.0}
         if variant != "plain":

@@ -327,6 +327,47 @@ def test_smtp_login_refused(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def test_one_refused_address_does_not_stop_the_other_reminders(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.remind import remind
+
+    wrong = "qlxd.sxd@daklak.gov.vn"  # say the roster has a typo the mail server refuses (550)
+    with SmtpTestServer("auth", refuse=(wrong,)) as server:
+        use_smtp_server(monkeypatch, server.port)
+        first = remind(as_of="2026-11-19", send=True, return_state=True)
+        got = {m.message["Subject"]: m.rcpt_tos for m in server.handler.messages}
+    assert first.is_failed()  # red in the UI so that the address gets fixed
+    assert "không gửi được thư cho QLXD" in first.message and TEST_PASSWORD not in first.message
+    # The three other units and the Office's summary still went out.
+    units = {s.rsplit(" - ", 1)[-1] for s in got if s.startswith("Nhắc việc")}
+    assert units == {
+        "Phòng Kinh tế và Vật liệu xây dựng",
+        "Trung tâm Giám định chất lượng xây dựng",
+        "Ban Quản lý dự án đầu tư xây dựng",
+    }
+    summary = next(m for m in server.handler.messages if "Tổng hợp" in m.message["Subject"])
+    text = summary.message.get_body(("plain",)).get_content()
+    assert f"Phòng Quản lý xây dựng (không gửi được tới {wrong}" in text
+
+    # Address fixed: the next run reminds QLXD (its items were not used up), and only QLXD.
+    with SmtpTestServer("auth") as server:
+        use_smtp_server(monkeypatch, server.port)
+        again = remind(as_of="2026-11-19", send=True, return_state=True)
+        subjects = [m.message["Subject"] for m in server.handler.messages]
+    assert again.is_completed(), again.message
+    assert set(again.result()["reminded"]) == {"QLXD"}
+    assert any(s.endswith("Phòng Quản lý xây dựng") for s in subjects)
+    record(
+        "faults",
+        "smtp-recipient-refused",
+        "SMTP: one unit's address refused (550) in a reminder run",
+        "the other units and the Office's summary still sent; run red; unit reminded next run",
+        "failed: " + first.message,
+        "3 units + summary sent; after the fix only QLXD reminded, once",
+    )
+
+
 def test_smtp_password_with_diacritics(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with SmtpTestServer("auth") as server:
         use_smtp_server(monkeypatch, server.port, password="MậtKhẩu-2026")

@@ -282,9 +282,9 @@ def write_back(
     except SourceError as err:
         # The last step of a report run: say that everything before it is done and kept.
         raise SourceError(
-            f"Chưa ghi được tab 'Tổng hợp' vào Google Sheet: {err} Báo cáo, ket-qua.json và thư "
-            "của lần chạy này vẫn được giữ; lần chạy sau sẽ ghi lại tab này (thư đã gửi không bị "
-            "gửi lại nếu số liệu không đổi)."
+            f"Chưa ghi được tab 'Tổng hợp' vào Google Sheet: {err} Tab này vẫn giữ số liệu lần "
+            "ghi trước; báo cáo, ket-qua.json và thư của lần chạy này vẫn được giữ; lần chạy sau "
+            "sẽ ghi lại tab này (thư đã gửi không bị gửi lại nếu số liệu không đổi)."
         ) from err
     return True
 

@@ -16,7 +16,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -31,6 +31,7 @@ from google.auth import exceptions as auth_exceptions
 from google.oauth2 import service_account
 from gspread.http_client import FileType, ParamsType
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+from openpyxl.utils import get_column_letter
 
 from tasks.contract import INPUT_TABS, SUMMARY_TITLE, UNITS, Column, TabSpec, find_tab
 from tasks.errors import SourceError
@@ -437,6 +438,13 @@ def _cell(value: Any) -> Cell:
 # Writing `Tổng hợp`.
 
 
+# Google refuses a request over 10 MB and a cell over 50 000 characters (Sheets API v4): the
+# write-back stays well under both, in as many requests as it takes.
+MAX_WRITE_BYTES = 4 * 1024 * 1024
+MAX_CELL_CHARS = 49_000
+CUT_MARK = " … [đã cắt bớt: ô quá dài]"
+
+
 def write_summary(
     settings: Settings,
     key: str,
@@ -447,15 +455,18 @@ def write_summary(
 ) -> None:
     """Replace the `Tổng hợp` tab's values with ``rows`` (creating the tab if absent).
 
-    At most three write requests (add/resize the tab, clear, update), always RAW so text such
-    as ``=IMPORTXML(...)`` stays text. No other tab is touched. ``metadata``: the spreadsheet
-    metadata of this run's read (RawBook.sheet_meta), to save a request; fetched if None.
+    Writes first, then clears what the old values left below and to the right: a refused
+    write leaves the previous summary in place, never an empty tab. Values are written RAW (so
+    ``=IMPORTXML(...)`` stays text), over-long cells cut with a mark, in requests under Google's
+    size limit (one for an ordinary summary). No other tab is touched. ``metadata``: the
+    spreadsheet metadata of this run's read (RawBook.sheet_meta), to save a request.
     """
     http = sheets_client(settings, policy)
     sheets = dict(_grid_sheets(metadata or http.fetch_sheet_metadata(key)))
     title = find_tab(list(sheets), _SUMMARY_SPEC)
     height = len(rows)
     width = max((len(r) for r in rows), default=0)
+    old_rows = old_cols = 0
 
     requests_: list[dict[str, Any]] = []
     if title is None:
@@ -477,7 +488,8 @@ def write_summary(
     else:
         props = sheets[title]["properties"]
         grid = props.get("gridProperties", {})
-        if height > grid.get("rowCount", 0) or width > grid.get("columnCount", 0):
+        old_rows, old_cols = grid.get("rowCount", 0), grid.get("columnCount", 0)
+        if height > old_rows or width > old_cols:
             # values.update does not grow the grid ("exceeds grid limits"); grow it first.
             requests_.append(
                 {
@@ -485,8 +497,8 @@ def write_summary(
                         "properties": {
                             "sheetId": props.get("sheetId", 0),
                             "gridProperties": {
-                                "rowCount": max(height, grid.get("rowCount", 0)),
-                                "columnCount": max(width, grid.get("columnCount", 0)),
+                                "rowCount": max(height, old_rows),
+                                "columnCount": max(width, old_cols),
                             },
                         },
                         "fields": "gridProperties.rowCount,gridProperties.columnCount",
@@ -495,15 +507,37 @@ def write_summary(
             )
     if requests_:
         http.batch_update(key, {"requests": requests_})
-    if title in sheets:
-        http.values_clear(key, quote_title(title))
-    if rows:
+    tab = quote_title(title)
+    for start, chunk in _chunks([[_to_json(v) for v in r] for r in rows]):
         http.values_update(
             key,
-            f"{quote_title(title)}!A1",
+            f"{tab}!A{start}",
             params={"valueInputOption": "RAW"},
-            body={"majorDimension": "ROWS", "values": [[_to_json(v) for v in r] for r in rows]},
+            body={"majorDimension": "ROWS", "values": chunk},
         )
+    leftovers = []
+    last = get_column_letter(max(old_cols, 1))
+    if old_rows > height:
+        leftovers.append(f"{tab}!A{height + 1}:{last}{old_rows}")
+    if old_cols > width and height:
+        leftovers.append(f"{tab}!{get_column_letter(width + 1)}1:{last}{height}")
+    if leftovers:
+        http.values_batch_clear(key, body={"ranges": leftovers})
+
+
+def _chunks(values: list[list[Any]]) -> Iterator[tuple[int, list[list[Any]]]]:
+    """(first sheet row, rows) groups whose JSON stays under MAX_WRITE_BYTES."""
+    start, size = 1, 0
+    chunk: list[list[Any]] = []
+    for row in values:
+        row_size = len(json.dumps(row, ensure_ascii=False).encode()) + 1
+        if chunk and size + row_size > MAX_WRITE_BYTES:
+            yield start, chunk
+            start, chunk, size = start + len(chunk), [], 0
+        chunk.append(row)
+        size += row_size
+    if chunk:
+        yield start, chunk
 
 
 _SUMMARY_SPEC = TabSpec("summary", SUMMARY_TITLE, ())
@@ -512,6 +546,8 @@ _SUMMARY_SPEC = TabSpec("summary", SUMMARY_TITLE, ())
 def _to_json(value: Cell) -> str | int | float | bool:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""  # JSON has no NaN; a blank cell is the honest rendering
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        return value[: MAX_CELL_CHARS - len(CUT_MARK)] + CUT_MARK
     return value
 
 

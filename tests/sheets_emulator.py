@@ -38,6 +38,10 @@ STATUS_NAMES = {
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
+# Google's limits on writes (Sheets API v4 usage limits): a request body of at most 10 MB, and
+# at most 50 000 characters in one cell. Both are refused with 400, nothing written.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+MAX_CELL_CHARS = 50_000
 STATUS_MESSAGES = {
     403: "The caller does not have permission",
     404: "Requested entity was not found.",
@@ -230,6 +234,10 @@ class SheetsEmulator:
                 auth = handler.headers.get("Authorization", "")
                 if auth.removeprefix("Bearer ") not in self.tokens:
                     raise ApiError(401, "Request had invalid authentication credentials.")
+                if len(raw) > MAX_REQUEST_BYTES:  # Google's own limit, answered before any work
+                    raise ApiError(
+                        400, f"Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes."
+                    )
                 with self._lock:
                     status, payload, headers = 200, self._route(method, parts.path, query, body), {}
         except (KeyError, TypeError, ValueError) as err:  # a request the emulator cannot read
@@ -471,6 +479,12 @@ class SheetsEmulator:
                 400,
                 f"Range ({a1}) exceeds grid limits. Max rows: {sheet.row_count}, "
                 f"max columns: {sheet.col_count}",
+            )
+        if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for row in values for v in row):
+            raise ApiError(
+                400,
+                f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a "
+                "single cell.",
             )
         for i, row in enumerate(values):
             for j, value in enumerate(row):

@@ -274,6 +274,39 @@ def test_sheets_write_back_failure_keeps_the_report_and_the_e_mail(
     )
 
 
+def test_tong_hop_beyond_googles_limits_is_written_whole(out: Path, google: SheetsEmulator) -> None:
+    from tasks.errors import SourceError
+    from tasks.settings import load_settings
+    from tasks.sheets import CUT_MARK, write_summary
+
+    settings = load_settings()
+    # About 13 MB of values (Google refuses a request over 10 MB) and one 60 000-character cell
+    # (Google refuses over 50 000): the emulator enforces both, as Google does.
+    rows: list[list[Any]] = [["Tin bài", i, "x" * 300] for i in range(40_000)]
+    rows.append(["Ghi chú", "y" * 60_000])
+    write_summary(settings, KEY, rows)
+    sheet = google.sheet(KEY, SUMMARY_TITLE)
+    assert len(sheet.rows) == len(rows) and sheet.rows[39_999][1] == 39_999
+    long_cell = sheet.rows[-1][1]
+    assert long_cell.endswith(CUT_MARK) and len(long_cell) < 50_000
+    pieces = [w for w in google.writes() if "/values/" in w.path]
+
+    # A write Google refuses leaves the summary as it was (it used to be cleared first).
+    google.inject(Fault(503, times=None, match="/values/"))
+    with pytest.raises(SourceError):
+        write_summary(settings, KEY, [["mới"]])
+    assert len(sheet.rows) == len(rows) and sheet.rows[0][0] == "Tin bài"
+    record(
+        "faults",
+        "sheets-write-back-over-limits",
+        "`Tổng hợp` of 13 MB with a 60 000-character cell; then a write answered 503",
+        "written whole in requests under 10 MB, long cell cut with a mark; old tab kept on failure",
+        f"{len(pieces)} write requests, {len(sheet.rows)} rows, cell cut to {len(long_cell)} "
+        "characters; after the refused write the previous rows are still there",
+        "nothing lost",
+    )
+
+
 # --------------------------------------------------------------------------- SMTP
 
 

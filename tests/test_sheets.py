@@ -451,9 +451,8 @@ def test_write_summary_replaces_old_rows_and_grows_the_grid(
 
     writes = emulator.writes()
     assert [w.path.rsplit("/", 1)[-1] for w in writes] == [
-        f"{KEY}:batchUpdate",
-        f"'{SUMMARY_TITLE}':clear",
-        f"'{SUMMARY_TITLE}'!A1",
+        f"{KEY}:batchUpdate",  # grow the grid
+        f"'{SUMMARY_TITLE}'!A1",  # write: nothing of the old 4x3 values is left outside it
     ]
     assert summary.row_count == 6 and summary.col_count == 4
     assert summary.rows == rows
@@ -461,7 +460,11 @@ def test_write_summary_replaces_old_rows_and_grows_the_grid(
 
     emulator.log.clear()
     write_summary(settings, KEY, [["Đơn vị"], ["VP"]], policy=FAST)
-    assert len(emulator.writes()) == 2  # clear + update; the grid is big enough
+    # update, then one batchClear of what is left below and to the right; no grid change
+    assert [w.path.rsplit("/", 1)[-1] for w in emulator.writes()] == [
+        f"'{SUMMARY_TITLE}'!A1",
+        "values:batchClear",
+    ]
     seen = [[v for v in r if v not in (None, "")] for r in summary.rows]
     assert [r for r in seen if r] == [["Đơn vị"], ["VP"]]  # the old rows are gone
 

@@ -17,13 +17,15 @@ from openpyxl import load_workbook
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from tasks.contract import INPUT_TABS
 from tasks.dates import EXCEL_EPOCH
 from tasks.errors import OutputError, SourceError
 from tasks.models import Cell, RawBook, RawTab
 from tasks.settings import TIMEZONE, Settings
-from tasks.text import clean_text
+from tasks.text import clean_text, match_key
 
 SNAPSHOT_SUFFIX = ".json.gz"
+MAX_COLUMNS = 52  # A..AZ: the contract's tabs have at most 10 columns, extra ones are kept
 
 
 def now_iso() -> str:
@@ -47,22 +49,43 @@ def read_workbook(path: Path) -> RawBook:
             f"Không tìm thấy tệp dữ liệu '{path}'. Kiểm tra biến CCHC_SOURCE "
             "(đường dẫn tệp .xlsx, hoặc địa chỉ Google Sheet)."
         )
+    if _is_ole_file(path):
+        raise SourceError(
+            f"Tệp '{path.name}' có đặt mật khẩu (hoặc là tệp Excel cũ .xls): mở bằng Excel, bỏ "
+            "mật khẩu (Tệp > Thông tin > Bảo vệ sổ làm việc) rồi lưu lại dạng .xlsx."
+        )
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many types for a damaged or non-xlsx file
         raise SourceError(
             f"Không mở được tệp '{path.name}' như một bảng tính .xlsx: {err}"
         ) from err
+    contract = {match_key(spec.title) for spec in INPUT_TABS}
     try:
         tabs = {}
         for sheet in workbook.worksheets:
-            rows = [_trim([_cell(v) for v in row]) for row in sheet.iter_rows(values_only=True)]
+            # A tab outside the contract is kept by its header only, and no tab is read past
+            # MAX_COLUMNS: one stray cell far away (XFD1048576) would otherwise cost gigabytes.
+            known = match_key(sheet.title) in contract
+            cells = sheet.iter_rows(
+                max_row=None if known else 1, max_col=MAX_COLUMNS, values_only=True
+            )
+            rows = [_trim([_cell(v) for v in row]) for row in cells]
             while rows and not rows[-1]:
                 rows.pop()
             tabs[sheet.title] = RawTab(sheet.title, rows)
+    except ValueError as err:  # e.g. a number cell of 5 000 digits (Python's int digit limit)
+        raise SourceError(f"Không đọc được tệp '{path.name}': {err}") from err
     finally:
         workbook.close()
     return RawBook(source=path.name, read_at=now_iso(), tabs=tabs)
+
+
+def _is_ole_file(path: Path) -> bool:
+    """A password-protected .xlsx (and an old .xls) is an OLE compound file, not a zip."""
+    with contextlib.suppress(OSError), path.open("rb") as handle:
+        return handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    return False
 
 
 def _cell(value: object) -> Cell:

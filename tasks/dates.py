@@ -7,7 +7,7 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
-from tasks.text import clean_text, strip_marks
+from tasks.text import clean_text, shortened, strip_marks
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 0 in Google Sheets and Excel (1900 date system)
 _EARLIEST, _LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -48,7 +48,7 @@ def parse_date(value: object) -> date:
     ``dd/mm/yyyy`` (also with ``-`` or ``.``), ISO ``yyyy-mm-dd``, any of them with a time part,
     and ``ngày 5 tháng 3 năm 2026``. Raises DateError with a Vietnamese message otherwise."""
     if isinstance(value, bool):
-        raise DateError(f"Giá trị '{value}' không phải là ngày.")
+        raise DateError(f"Giá trị '{value}' không phải là ngày.")  # True/False
     if isinstance(value, int | float):
         return _parse_cached("num", float(value))
     return _parse_cached("text", clean_text(value))
@@ -77,15 +77,17 @@ def _from_text(text: str) -> date:
     if re.fullmatch(r"\d+(?:[.,]\d+)?", text):  # a serial number that arrived as text
         return _from_serial(float(text.replace(",", ".")))
     raise DateError(
-        f"Không đọc được ngày '{text}': hãy ghi theo dạng dd/mm/yyyy, ví dụ 05/03/2026."
+        f"Không đọc được ngày '{shortened(text)}': hãy ghi theo dạng dd/mm/yyyy, ví dụ 05/03/2026."
     )
 
 
 def _build(year: int, month: int, day: int, text: str, *, iso: bool) -> date:
+    if not _EARLIEST.year <= year <= _LATEST.year:  # also year 0, which date() cannot hold
+        raise DateError(f"Ngày '{text}' ngoài khoảng hợp lý (năm {year}).")
     if not 1 <= month <= 12:
         hint = "" if iso else " (ngày ghi theo thứ tự ngày/tháng/năm, có thể đã nhập tháng/ngày)"
         raise DateError(f"Ngày '{text}' không hợp lệ: không có tháng {month}{hint}.")
-    last = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
+    last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
         raise DateError(
             f"Ngày '{text}' không tồn tại: tháng {month}/{year} chỉ có {last} ngày."

@@ -176,6 +176,9 @@ def _chart_context() -> Iterator[None]:
                 "font.size": 8,
                 "axes.spines.top": False,
                 "axes.spines.right": False,
+                # Unit codes and names are data: "$\\foo$" must print as typed, not as mathtext
+                # (matplotlib 3.9 raises ValueError on a bad formula and stops the report).
+                "text.parse_math": False,
             }
         ),
         warnings.catch_warnings(record=True) as caught,

@@ -31,12 +31,15 @@ from tasks.text import (
     is_email_address,
     looks_legacy_encoded,
     match_key,
+    shortened,
     strip_marks,
 )
 
 MAX_TEXT = 1000  # characters; longer cells are almost always a paste accident
 _LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-_LEADING_NUMBER = re.compile(r"^(?:(?:noi dung|linh vuc)\s*)?(\d+)\b")
+# At most 3 digits: a longer number is no content number (and int() of 4300+ digits raises).
+_LEADING_NUMBER = re.compile(r"^(?:(?:noi dung|linh vuc)\s*)?(\d{1,3})\b")
+MAX_QUOTA = 1000  # products a month; a larger figure is a typing slip
 _ACTIVE, _INACTIVE = match_key("Hoạt động"), match_key("Ngừng hoạt động")
 
 
@@ -160,7 +163,7 @@ class _Lookup:
         code = self.units.get(match_key(text))
         if code is None:
             raise CellError(
-                f"Không có đơn vị '{text}' trong tab '{UNITS.title}': "
+                f"Không có đơn vị '{shortened(text)}' trong tab '{UNITS.title}': "
                 "ghi mã đơn vị (ví dụ VP) hoặc tên đầy đủ như trong danh sách."
             )
         return code
@@ -175,22 +178,26 @@ class _Lookup:
             return found
         first, last = min(self.area_numbers), max(self.area_numbers)
         raise CellError(
-            f"Nội dung '{text}' không thuộc {len(self.area_numbers):02d} nội dung của Kế hoạch: "
-            f"ghi số từ {first} đến {last} hoặc tên nội dung."
+            f"Nội dung '{shortened(text)}' không thuộc {len(self.area_numbers):02d} nội dung của "
+            f"Kế hoạch: ghi số từ {first} đến {last} hoặc tên nội dung."
         )
 
     def channel(self, value: Cell) -> str:
         text = _required(value)
         if (found := self.channels.get(match_key(text))) is None:
             names = ", ".join(c.name for c in self.plan.channels)
-            raise CellError(f"Hình thức '{text}' không có trong Kế hoạch; chọn một trong: {names}.")
+            raise CellError(
+                f"Hình thức '{shortened(text)}' không có trong Kế hoạch; chọn một trong: {names}."
+            )
         return found
 
     def kind(self, value: Cell) -> str:
         text = _required(value)
         if (found := self.kinds.get(match_key(text))) is None:
             names = ", ".join(k.name for k in self.plan.kinds)
-            raise CellError(f"Loại sản phẩm '{text}' không hợp lệ; chọn một trong: {names}.")
+            raise CellError(
+                f"Loại sản phẩm '{shortened(text)}' không hợp lệ; chọn một trong: {names}."
+            )
         return found
 
 
@@ -344,7 +351,7 @@ def _period(value: Cell) -> str:
     period = parse_period_text(text)
     if period is None:
         raise CellError(
-            f"Kỳ báo cáo '{text}' không đọc được: ghi 2026-05, Tháng 5/2026, T5/2026, "
+            f"Kỳ báo cáo '{shortened(text)}' không đọc được: ghi 2026-05, Tháng 5/2026, T5/2026, "
             "6 tháng 2026 hoặc Năm 2026."
         )
     return period.key
@@ -385,11 +392,14 @@ def _quota(parser: _Parser, row: int, value: Cell) -> int | None:
     if not text:
         return None
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    if number is None and re.fullmatch(r"[+-]?\d+(?:[.,]0+)?", text):
+    if number is None and re.fullmatch(r"[+-]?\d{1,6}(?:[.,]0+)?", text):
         number = int(re.split(r"[.,]", text)[0])
-    if number is None or number != int(number) or number < 0:
+    if number is None or not 0 <= number <= MAX_QUOTA or number != int(number):
         parser.problem(
-            row, "quota", value, "Chỉ tiêu phải là số nguyên không âm; tạm dùng chỉ tiêu mặc định."
+            row,
+            "quota",
+            value,
+            f"Chỉ tiêu phải là số nguyên từ 0 đến {MAX_QUOTA}; tạm coi như chưa giao chỉ tiêu.",
         )
         return None
     return int(number)

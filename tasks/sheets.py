@@ -364,7 +364,8 @@ def quote_title(title: str) -> str:
 
 
 def read_google_book(settings: Settings, key: str, *, policy: RetryPolicy | None = None) -> RawBook:
-    """Every tab except `Tổng hợp`, as Google's UNFORMATTED values (dates as serial numbers).
+    """Every input tab of the contract, as Google's UNFORMATTED values (dates as serial
+    numbers); other tabs by their header row only, and never `Tổng hợp`.
 
     Two requests: one metadata GET and one ``values:batchGet``. Rows keep Google's ragged shape
     with ``rows[0]`` = sheet row 1 and blank rows as ``[]``.
@@ -374,11 +375,16 @@ def read_google_book(settings: Settings, key: str, *, policy: RetryPolicy | None
     titles = [
         title for title, _ in _grid_sheets(metadata) if match_key(title) != match_key(SUMMARY_TITLE)
     ]
+    contract = {match_key(spec.title) for spec in INPUT_TABS}
+    # A tab outside the contract is read by its header row only (it may be any size).
+    ranges = [
+        quote_title(t) if match_key(t) in contract else f"{quote_title(t)}!A1:AZ1" for t in titles
+    ]
     tabs: dict[str, RawTab] = {}
     if titles:
         response = http.values_batch_get(
             key,
-            [quote_title(t) for t in titles],
+            ranges,
             params={
                 "valueRenderOption": "UNFORMATTED_VALUE",
                 "dateTimeRenderOption": "SERIAL_NUMBER",

@@ -19,6 +19,9 @@ def clean_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, int):  # also bool
+        if value.bit_length() > 160:
+            # Python refuses to print an int of over 4300 digits, and no cell of ours needs 48.
+            return f"(số có khoảng {int(value.bit_length() * 0.30103) + 1} chữ số)"
         return str(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a number cell holding a code: 1.0 -> "1"
@@ -77,3 +80,9 @@ def looks_legacy_encoded(text: str) -> bool:
     """True when text looks typed in TCVN3/VNI rather than Unicode (two or more telltale chars)."""
     # Most texts have no telltale character at all: a regex rules them out before the count.
     return _LEGACY_CHARS.search(text) is not None and len(_LEGACY_CHARS.findall(text)) >= 2
+
+
+def shortened(text: str, limit: int = 80) -> str:
+    """``text`` as a message may quote it: at most ``limit`` characters, a cut marked with "…"
+    (the problem record keeps the value itself)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

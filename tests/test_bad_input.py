@@ -47,7 +47,7 @@ UNREADABLE_DATE = "Không đọc được ngày '{}': hãy ghi theo dạng dd/mm
 BAD_AREA = (
     "Nội dung '{}' không thuộc 07 nội dung của Kế hoạch: ghi số từ 1 đến 7 hoặc tên nội dung."
 )
-BAD_QUOTA = "Chỉ tiêu phải là số nguyên không âm; tạm dùng chỉ tiêu mặc định."
+BAD_QUOTA = "Chỉ tiêu phải là số nguyên từ 0 đến 1000; tạm coi như chưa giao chỉ tiêu."
 LEGACY = (
     "Chữ có vẻ được gõ bằng bảng mã cũ (TCVN3/VNI), không phải Unicode; hãy gõ lại bằng bảng mã "
     "Unicode."
@@ -811,6 +811,66 @@ CASES: list[Case] = [
         },
         accepted=blank_rows_skipped,
         counted=3,
+    ),
+    # Round two: cells that used to stop the whole run (issue "bad input, round two")
+    date_case(
+        "date-year-zero",
+        "year 0000 (date() cannot hold it)",
+        "05/05/0000",
+        "05/05/0000",
+        "Ngày '05/05/0000' ngoài khoảng hợp lý (năm 0).",
+    ),
+    date_case(
+        "date-iso-year-zero",
+        "ISO date in year 0000",
+        "0000-05-05",
+        "0000-05-05",
+        "Ngày '0000-05-05' ngoài khoảng hợp lý (năm 0).",
+    ),
+    Case(
+        "area-5000-digits",
+        "`Tin bài` row 4, Nội dung = a 5 000-digit number typed as text",
+        products(product(area="1" * 5000, title="Tin số dài")),
+        # the value is kept to 200 characters, the message quotes 80
+        bad_product("Nội dung", "1" * 200, BAD_AREA.format("1" * 79 + "…")),
+    ),
+    Case(
+        "area-huge-number-cell",
+        "`Tin bài` row 4, Nội dung = a number cell of 5 000 digits",
+        products(product(area=10**4999, title="Tin số dài")),
+        bad_product(
+            "Nội dung",
+            "(số có khoảng 5000 chữ số)",
+            BAD_AREA.format("(số có khoảng 5000 chữ số)"),
+        ),
+    ),
+    Case(
+        "quota-5000-digits",
+        "`Đơn vị` row 6, Chỉ tiêu = a 5 000-digit number typed as text",
+        products(units=[*ROSTER, ["QT", "Phòng Quy hoạch", "", "", "9" * 5000, ""]]),
+        (("Đơn vị", 6, "Chỉ tiêu tin bài/tháng", "9" * 200, BAD_QUOTA),),
+        accepted=quota_default("QT"),
+    ),
+    Case(
+        "quota-400-digits",
+        "`Đơn vị` row 6, Chỉ tiêu = a 400-digit number cell (overflowed the chart)",
+        products(units=[*ROSTER, ["QT", "Phòng Quy hoạch", "", "", 10**400, ""]]),
+        (("Đơn vị", 6, "Chỉ tiêu tin bài/tháng", "(số có khoảng 401 chữ số)", BAD_QUOTA),),
+        accepted=quota_default("QT"),
+    ),
+    Case(
+        "quota-infinite",
+        "`Đơn vị` row 6, Chỉ tiêu = 1e400 (inf as a float)",
+        products(units=[*ROSTER, ["QT", "Phòng Quy hoạch", "", "", float("inf"), ""]]),
+        (("Đơn vị", 6, "Chỉ tiêu tin bài/tháng", "inf", BAD_QUOTA),),
+        accepted=quota_default("QT"),
+    ),
+    Case(
+        "quota-over-limit",
+        "`Đơn vị` row 6, Chỉ tiêu = 5000 (a typing slip: more than 1 000 a month)",
+        products(units=[*ROSTER, ["QT", "Phòng Quy hoạch", "", "", 5000, ""]]),
+        (("Đơn vị", 6, "Chỉ tiêu tin bài/tháng", "5000", BAD_QUOTA),),
+        accepted=quota_default("QT"),
     ),
 ]
 

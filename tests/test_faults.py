@@ -307,6 +307,32 @@ def test_tong_hop_beyond_googles_limits_is_written_whole(out: Path, google: Shee
     )
 
 
+def test_text_that_looks_like_a_formula_reaches_the_charts_as_typed(
+    out: Path, tmp_path: Path
+) -> None:
+    from tests.builders import ROSTER, product
+
+    # matplotlib reads "$...$" as mathtext: a unit code like this used to stop the report.
+    odd = ["$\\foo$", "Phòng $x^{2$ & <b>", "odd@sxd.vn", "", 3, ""]
+    rows = book(
+        units=[*ROSTER, odd],
+        products=[product("05/05/2026", "$\\foo$", title="Tin của phòng lạ")],
+    )
+    source = save_xlsx(rows, tmp_path / "cong-thuc.xlsx")
+    state = report(period=PERIOD, as_of="2026-06-05", source=str(source), return_state=True)
+    assert state.is_completed(), state.message
+    document = Document(str(next((out / PERIOD).glob("*.docx"))))
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    assert "Phòng $x^{2$ & <b>" in cells
+    record(
+        "input",
+        "chart-mathtext-and-markup",
+        "unit code `$\\foo$`, name `Phòng $x^{2$ & <b>` (mathtext and markup in chart labels)",
+        "report made; text shown as typed",
+        "completed; the units table shows the name as typed",
+    )
+
+
 # --------------------------------------------------------------------------- SMTP
 
 

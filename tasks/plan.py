@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -18,7 +18,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from tasks.errors import PlanError
-from tasks.text import is_email_address, match_key
+from tasks.text import is_email_address, match_key, shortened
 
 
 class _Strict(BaseModel):
@@ -162,9 +162,9 @@ class Retention(_Strict):
 class Plan(_Strict):
     agency: Agency
     plan: PlanInfo
-    areas: list[Area]
-    channels: list[Channel]
-    kinds: list[Kind]
+    areas: list[Area] = Field(min_length=1)
+    channels: list[Channel] = Field(min_length=1)
+    kinds: list[Kind] = Field(min_length=1)
     deadlines: Deadlines
     quotas: Quotas
     reporting: Reporting = Reporting()
@@ -205,23 +205,51 @@ class Plan(_Strict):
 
 class _PlanLoader(yaml.SafeLoader):
     """YAML without implicit timestamps: PyYAML raises a bare ValueError on a date like
-    2026-15-05 (PyYAML 6.0), so dates stay text and pydantic reports them with their key."""
+    2026-15-05 (PyYAML 6.0), so dates stay text and pydantic reports them with their key.
+    Aliases (``*name``) are refused: nested ones expand a 5 KB file into gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "dùng bí danh YAML (*...) — tệp kế hoạch không được dùng", mark
+            )
+        return super().compose_node(parent, index)
 
 
 _PlanLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+MAX_PLAN_BYTES = 256 * 1024  # the real plan is about 8 KB
 
 
 def load_plan(path: Path) -> Plan:
-    """Read and validate the plan file; a wrong file raises PlanError naming the key."""
+    """Read and validate the plan file; a wrong file raises PlanError naming the key.
+
+    Messages never quote the file beyond a short scalar value: CCHC_PLAN pointing at .env by
+    mistake must not print the SMTP password to the terminal and the Prefect database."""
     try:
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_PlanLoader)  # noqa: S506
+        raw = Path(path).read_bytes()
     except FileNotFoundError as err:
         raise PlanError(f"Không tìm thấy tệp kế hoạch '{path}' (biến CCHC_PLAN).") from err
+    except OSError as err:
+        raise PlanError(f"Không đọc được tệp kế hoạch '{path}': {err.strerror}.") from err
+    if len(raw) > MAX_PLAN_BYTES:
+        raise PlanError(
+            f"Tệp kế hoạch '{path}' quá lớn ({len(raw) // 1024} KB): kiểm tra biến CCHC_PLAN."
+        )
+    try:
+        data = yaml.load(raw.decode("utf-8"), Loader=_PlanLoader)  # noqa: S506
+    except UnicodeDecodeError as err:
+        raise PlanError(f"Tệp kế hoạch '{path}' không phải văn bản UTF-8.") from err
     except yaml.YAMLError as err:
-        raise PlanError(f"Tệp kế hoạch '{path}' sai cú pháp YAML: {err}") from err
+        raise PlanError(f"Tệp kế hoạch '{path}' sai cú pháp YAML: {_where(err)}.") from err
+    if not isinstance(data, dict):
+        raise PlanError(
+            f"Tệp kế hoạch '{path}' không phải tệp kế hoạch (cần các khóa agency, plan, areas…): "
+            "kiểm tra biến CCHC_PLAN."
+        )
     try:
         return Plan.model_validate(data)
     except ValidationError as err:
@@ -232,6 +260,21 @@ def load_plan(path: Path) -> Plan:
         raise PlanError(f"Tệp kế hoạch '{path}' không hợp lệ:\n" + "\n".join(lines)) from err
 
 
+def _where(err: yaml.YAMLError) -> str:
+    """What and where, without PyYAML's snippet of the offending line."""
+    problem = getattr(err, "problem", None) or "không đọc được"
+    mark = getattr(err, "problem_mark", None)
+    return f"{problem} (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else str(problem)
+
+
+def _shown(error: ErrorDetails) -> str:
+    """The offending value, short, and only when it is a plain scalar."""
+    value = error.get("input")
+    if isinstance(value, str | int | float | bool) or value is None:
+        return shortened(repr(value), 60)
+    return type(value).__name__
+
+
 def _vietnamese(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
@@ -239,11 +282,11 @@ def _vietnamese(error: ErrorDetails) -> str:
     if kind == "extra_forbidden":
         return "khóa không được hỗ trợ (gõ sai tên?)"
     if kind.startswith("date"):
-        return f"ngày không hợp lệ ({error.get('input')!r}), viết dạng yyyy-mm-dd"
+        return f"ngày không hợp lệ ({_shown(error)}), viết dạng yyyy-mm-dd"
     if kind.startswith("int") or kind.startswith("greater") or kind.startswith("less"):
-        return f"số không hợp lệ ({error.get('input')!r}): {error['msg']}"
+        return f"số không hợp lệ ({_shown(error)}): {error['msg']}"
     if kind == "literal_error":
-        return f"giá trị không hợp lệ ({error.get('input')!r}): {error['msg']}"
+        return f"giá trị không hợp lệ ({_shown(error)}): {error['msg']}"
     if kind == "value_error":
         return error["msg"].removeprefix("Value error, ")
-    return f"{error['msg']} (giá trị: {error.get('input')!r})"
+    return f"{error['msg']} (giá trị: {_shown(error)})"

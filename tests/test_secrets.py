@@ -352,3 +352,71 @@ def test_a_period_cannot_name_a_folder_outside_the_output(out: Path, tmp_path: P
         "rejected before any file is written",
         f"failed: {state.message}",
     )
+
+
+def test_a_plan_pointing_at_env_never_prints_the_file(
+    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "Mk-trong-env-9482"
+    env = tmp_path / ".env"
+    env.write_text(
+        f"CCHC_SMTP_HOST=mail.daklak.gov.vn\nCCHC_SMTP_PASSWORD={secret}\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("CCHC_PLAN", str(env))
+    state = report(period="2026-05", as_of="2026-11-28", return_state=True)
+    assert state.is_failed()
+    assert secret not in state.message and "CCHC_SMTP" not in state.message
+    assert "không phải tệp kế hoạch" in state.message
+    # A .env that happens to read as YAML keys: the key names are named, never the values.
+    env.write_text(f"CCHC_SMTP_PASSWORD: {secret}\n", encoding="utf-8")
+    keyed = report(period="2026-05", as_of="2026-11-28", return_state=True)
+    assert keyed.is_failed() and secret not in keyed.message
+    record(
+        "secrets",
+        "plan-is-env",
+        "CCHC_PLAN points at .env (SMTP password inside)",
+        "refused; the file's contents are never shown",
+        f"failed: {state.message}",
+    )
+
+
+def test_yaml_aliases_are_refused_before_they_expand(tmp_path: Path) -> None:
+    from tasks.errors import PlanError
+    from tasks.plan import load_plan
+
+    lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for level in range(1, 9):  # 10^9 strings once expanded
+        prev = chr(ord("a") + level - 1)
+        name = chr(ord("a") + level)
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    bomb = tmp_path / "plan.yaml"
+    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(PlanError) as err:
+        load_plan(bomb)
+    assert "bí danh YAML" in str(err.value) and "dòng 2" in str(err.value)
+    record(
+        "secrets",
+        "plan-billion-laughs",
+        "plan file of nested YAML aliases (a 'billion laughs' of about 10^9 strings)",
+        "refused at the first alias, in milliseconds",
+        f"refused: {err.value}",
+    )
+
+
+def test_a_plan_with_no_contents_is_refused(plan_file: Path) -> None:
+    from tasks.errors import PlanError
+    from tasks.plan import load_plan
+
+    text = plan_file.read_text(encoding="utf-8")
+    start, end = text.index("\nareas:\n") + 1, text.index("\n# Hình thức tuyên truyền.")
+    plan_file.write_text(text[:start] + "areas: []\n" + text[end:], encoding="utf-8")
+    with pytest.raises(PlanError) as err:
+        load_plan(plan_file)
+    assert "- areas:" in str(err.value)
+    record(
+        "input",
+        "plan-areas-empty",
+        "plan file with `areas: []`",
+        "refused, naming the key",
+        f"refused: {err.value}",
+    )

@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from tasks.contract import INPUT_TABS
 from tasks.dates import EXCEL_EPOCH
 from tasks.errors import OutputError, SourceError
+from tasks.files import write_atomically
 from tasks.models import Cell, RawBook, RawTab
 from tasks.settings import TIMEZONE, Settings
 from tasks.text import clean_text, match_key
@@ -117,15 +118,10 @@ def save_snapshot(raw: RawBook, folder: Path) -> Path:
     path = folder / f"du-lieu-{stamp}{SNAPSHOT_SUFFIX}"
     # Written aside and renamed: a full disk must not leave a truncated snapshot that looks like
     # a good one (integrity checks and --snapshot would read it).
-    temp = folder / f".tmp-{path.name}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(raw.to_json(), ensure_ascii=False).encode("utf-8")
-        temp.write_bytes(gzip.compress(payload, mtime=0))
-        temp.replace(path)
+        write_atomically(path, gzip.compress(payload, mtime=0))
     except OSError as err:
-        with contextlib.suppress(OSError):  # the folder itself may be what failed
-            temp.unlink(missing_ok=True)
         raise OutputError(
             f"Không ghi được ảnh chụp dữ liệu vào '{folder}': {err.strerror}"
         ) from err

@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.dates import format_vn
 from tasks.errors import OutputError
+from tasks.files import write_atomically
 from tasks.plan import Plan
 from tasks.verify import LATE, MISSING, NOT_DUE, NOT_REQUIRED, ON_TIME, Findings
 
@@ -347,13 +348,9 @@ def summary_rows(findings: Findings, run_time: str) -> list[list[str | int]]:
 def write_result(result: dict[str, Any], folder: Path) -> Path:
     """Write ``ket-qua.json`` atomically (a half-written file never replaces a good one)."""
     path = folder / RESULT_FILE
-    temp = path.with_suffix(".tmp")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temp.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-        temp.replace(path)
+        write_atomically(path, json.dumps(result, ensure_ascii=False, indent=2).encode("utf-8"))
     except OSError as err:
-        temp.unlink(missing_ok=True)
         raise OutputError(f"Không ghi được '{path}': {err.strerror}.") from err
     return path
 

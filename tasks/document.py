@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
-import tempfile
 import uuid
 import warnings
 import zipfile
@@ -31,13 +29,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 import jinja2
 
 from tasks.calendar import Period, parse_period
 from tasks.errors import CchcError, OutputError
+from tasks.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +143,16 @@ def document_fields(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clean(value: Any) -> Any:
-    """A copy of ``value`` with XML-illegal control characters removed from every string."""
+    """A copy of ``value`` with XML-illegal control characters removed from every string, and
+    docxtpl's post-render escapes defused."""
     if isinstance(value, str):
-        return _ILLEGAL_XML.sub("", value) if _ILLEGAL_XML.search(value) else value
+        if _ILLEGAL_XML.search(value):
+            value = _ILLEGAL_XML.sub("", value)
+        if "{_" in value or "_}" in value:
+            # docxtpl 0.20 turns "{_{", "}_}", "{_%", "%_}" into "{{" … after rendering (its
+            # escape for template authors): a word joiner keeps a cell's text as typed.
+            value = value.replace("{_", "{\u2060_").replace("_}", "_\u2060}")
+        return value
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -375,7 +381,7 @@ def _mark_fast_rows(document: Any, fast: list[_FastRows]) -> None:
         tr.getparent().replace(tr, etree.Comment(t.text))
 
 
-def _write_docx(docx: bytes, out: Path, fast: list[_FastRows], context: dict[str, Any]) -> None:
+def _write_docx(docx: bytes, out: BinaryIO, fast: list[_FastRows], context: dict[str, Any]) -> None:
     """Copy the saved ``docx`` to ``out``, writing one row per item of each fast-rows list where
     its comment is in word/document.xml.
 
@@ -493,26 +499,14 @@ def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
 
 
 def _save(tpl: Any, out: Path, fast: list[_FastRows], context: dict[str, Any]) -> None:
+    document = io.BytesIO()
+    if fast:
+        saved = io.BytesIO()
+        tpl.save(saved)
+        _write_docx(saved.getvalue(), document, fast, context)
+    else:
+        tpl.save(document)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".docx", dir=out.parent)
-        os.close(handle)
-    except OSError as err:
-        raise OutputError(f"Không ghi được báo cáo vào '{out.parent}': {err.strerror}.") from err
-    temp = Path(temp_name)
-    try:
-        if fast:
-            saved = io.BytesIO()
-            tpl.save(saved)
-            _write_docx(saved.getvalue(), temp, fast, context)
-        else:
-            tpl.save(temp)
-        # mkstemp makes the file private (0600); a report is for the whole office to open.
-        umask = os.umask(0)
-        os.umask(umask)
-        temp.chmod(0o666 & ~umask)
-        temp.replace(out)
+        write_atomically(out, document.getvalue())
     except OSError as err:
         raise OutputError(f"Không ghi được '{out}': {err.strerror}.") from err
-    finally:
-        temp.unlink(missing_ok=True)  # gone already after the replace

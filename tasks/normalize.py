@@ -445,9 +445,12 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         "note": _text,
     }
     rows: list[dict[str, Any]] = []
-    # Rows with the same date, unit, channel, kind and link, listed with their titles: the title
-    # (matched with match_key, slow on long text) is only compared when the rest is the same.
-    seen: dict[tuple[Any, ...], tuple[tuple[int, str], ...]] = {}
+    # Duplicates share date, unit, channel, kind, link and title. The title (match_key, slow on
+    # long text) is keyed only once a second row shares the rest: ``lone`` holds bases seen once,
+    # ``first_row`` the first row of each (base, title) after that. Linear however many rows
+    # share a base (a list of tuples per base made 20k such rows take 30 s).
+    lone: dict[tuple[Any, ...], tuple[int, str]] = {}
+    first_row: dict[tuple[Any, ...], int] = {}
     for row, record, cells in parser.parse(fields):
         if record["channel"] in lookup.online and not record["link"]:
             name = lookup.plan.channel_name(record["channel"])
@@ -456,20 +459,26 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
             )
             continue
         base = (record["date"], record["unit"], record["channel"], record["kind"], record["link"])
-        same = seen.get(base, ())
-        if same:
-            title = match_key(record["title"])
-            first = next((r for r, t in same if match_key(t) == title), None)
-            if first is not None:
-                parser.problem(
-                    row,
-                    "title",
-                    cells.get("title"),
-                    f"Dòng trùng lặp với dòng {first} (cùng ngày, đơn vị, hình thức, "
-                    "loại và tiêu đề); chỉ tính một lần.",
-                )
-                continue
-        seen[base] = (*same, (row, record["title"]))  # tuples: not tracked by the GC
+        if base not in lone and (base, None) not in first_row:
+            lone[base] = (row, record["title"])
+            rows.append(record)
+            continue
+        if base in lone:  # the second row with this base: key the first one now
+            earlier, earlier_title = lone.pop(base)
+            first_row[(base, None)] = earlier  # marks the base as keyed
+            first_row[(base, match_key(earlier_title))] = earlier
+        key = (base, match_key(record["title"]))
+        first = first_row.get(key)
+        if first is not None:
+            parser.problem(
+                row,
+                "title",
+                cells.get("title"),
+                f"Dòng trùng lặp với dòng {first} (cùng ngày, đơn vị, hình thức, "
+                "loại và tiêu đề); chỉ tính một lần.",
+            )
+            continue
+        first_row[key] = row
         rows.append(record)
     return pd.DataFrame(rows, columns=["row", *fields])
 

@@ -780,7 +780,9 @@ def _wanted_rule(column_key: str, is_date: bool, lists: dict[str, list[str]]) ->
             "inputMessage": "Nhập ngày dạng dd/mm/yyyy, ví dụ 05/06/2026.",
             "strict": False,
         }
-    values = lists.get(column_key)
+    # A value starting with = + @ would be taken as a formula by Sheets: leave it out of the
+    # dropdown (strict=False below: it can still be typed, and normalize judges it).
+    values = [v for v in lists.get(column_key, []) if not v.startswith(("=", "+", "@"))]
     if not values:
         return None
     # strict=False: typed aliases (Website, Facebook) and full unit names stay allowed; the

@@ -28,6 +28,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterName,
     LogFilter,
     LogFilterFlowRunId,
 )
@@ -419,4 +421,58 @@ def test_a_plan_with_no_contents_is_refused(plan_file: Path) -> None:
         "plan file with `areas: []`",
         "refused, naming the key",
         f"refused: {err.value}",
+    )
+
+
+def test_init_sheet_never_sends_a_formula_as_a_dropdown_value(
+    emulator: SheetsEmulator, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.settings import load_settings
+    from tasks.sheets import init_sheet
+
+    monkeypatch.setenv("CCHC_SHEETS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    key = "1CongThucTrongDanhSachChon_ABCDEFGHIJKLM"
+    emulator.add_book(key, {"Trang tính1": []})
+    codes = ["VP", '=HYPERLINK("http://x.vn","VP")', "+QLXD", "@TTR", "QLN"]
+    init_sheet(load_settings(), key, codes)
+    sent = [
+        value["userEnteredValue"]
+        for call in emulator.api_calls(":batchUpdate")
+        for request in (call.body or {}).get("requests", [])
+        if "setDataValidation" in request
+        for value in request["setDataValidation"]["rule"]["condition"].get("values", [])
+    ]
+    assert "VP" in sent and "QLN" in sent
+    assert not any(v.startswith(("=", "+", "@")) for v in sent)
+    record(
+        "secrets",
+        "init-sheet-dropdown-formula",
+        "roster codes `=HYPERLINK(…)`, `+QLXD`, `@TTR` offered as dropdown values",
+        "left out of the dropdown (still typeable; normalize judges them)",
+        f"{len(sent)} dropdown values sent, none starting with = + @",
+    )
+
+
+def test_an_impossible_as_of_date_fails_the_run_in_vietnamese(out: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--period", "2026-05", "--as-of", "0000-01-01"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Ngày lập báo cáo (--as-of) không hợp lệ: Ngày '0000-01-01' ngoài khoảng hợp lý" in (
+        result.output
+    )
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["bao-cao-cchc"]))
+        )
+    assert runs and all(r.state_type.value == "FAILED" for r in runs)  # none left Pending
+    record(
+        "input",
+        "as-of-year-zero",
+        "`cchc report --as-of 0000-01-01`",
+        "the run fails with a Vietnamese reason (no traceback, no run left Pending)",
+        "failed: " + result.output.strip().splitlines()[-1],
     )

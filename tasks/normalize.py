@@ -497,6 +497,14 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     seen: dict[Any, int] = {}
     for row, record, cells in parser.parse(fields):
+        if record["new_due"] is not None and record["new_due"] <= record["due"]:
+            parser.problem(
+                row,
+                "new_due",
+                cells.get("new_due"),
+                f"Ngày hẹn lại phải sau Ngày hẹn trả ({format_vn(record['due'])}).",
+            )
+            continue
         code_key = match_key(record["code"])
         if code_key in seen:
             parser.problem(

@@ -254,6 +254,32 @@ def email_dropped(records: Records, findings: Findings) -> str:
 
 # --------------------------------------------------------------------------- the matrix
 
+
+def dossier_flag(code: str, apology: str, missed: bool) -> Callable[[Records, Findings], str]:
+    def check(records: Records, findings: Findings) -> str:
+        found = next(d for d in findings.late_dossiers if d.code == code)
+        assert (found.apology.status, found.missed_new_due) == (apology, missed)
+        return f"dossier {code}: apology {apology}" + (", late again after its new date" * missed)
+
+    return check
+
+
+def concretization_is(code: str, status: str) -> Callable[[Records, Findings], str]:
+    def check(records: Records, findings: Findings) -> str:
+        assert next(u for u in findings.units if u.code == code).concretization.status == status
+        return f"unit {code}: concretisation {status}"
+
+    return check
+
+
+def areas_are(numbers: list[int]) -> Callable[[Records, Findings], str]:
+    def check(records: Records, findings: Findings) -> str:
+        assert records.products["area"].tolist()[2:] == numbers
+        return f"read as contents {numbers}"
+
+    return check
+
+
 HB = ["HB", "Đội Thuỷ lợi Hoà Bình", "hb@sxd.vn", "", "", ""]
 CASES: list[Case] = [
     # Dates in every wrong form
@@ -871,6 +897,62 @@ CASES: list[Case] = [
         products(units=[*ROSTER, ["QT", "Phòng Quy hoạch", "", "", 5000, ""]]),
         (("Đơn vị", 6, "Chỉ tiêu tin bài/tháng", "5000", BAD_QUOTA),),
         accepted=quota_default("QT"),
+    ),
+    # Rules of the plan, at their edges (accepted input, judged by the plan's words)
+    Case(
+        "dossier-new-due-before-due",
+        "`Hồ sơ trễ hẹn` row 3, Ngày hẹn lại 08/05 before Ngày hẹn trả 10/05",
+        products(dossiers=[DOSSIER, ["H5", "", "VP", "10/05/2026", "", "", "", "08/05/2026"]]),
+        (
+            (
+                "Hồ sơ trễ hẹn",
+                3,
+                "Ngày hẹn lại",
+                "08/05/2026",
+                "Ngày hẹn lại phải sau Ngày hẹn trả (10/05/2026).",
+            ),
+        ),
+    ),
+    Case(
+        "dossier-new-due-missed",
+        "`Hồ sơ trễ hẹn` row 3: new date 15/05, returned 20/05 (a second delay)",
+        products(
+            dossiers=[
+                DOSSIER,
+                ["H6", "", "VP", "10/05/2026", "20/05/2026", "08/05/2026", "2/PXL", "15/05/2026"],
+            ]
+        ),
+        accepted=dossier_flag("H6", "on_time", missed=True),
+    ),
+    Case(
+        "apology-on-the-due-date",
+        "`Hồ sơ trễ hẹn` row 3: apology dated on Ngày hẹn trả itself",
+        products(
+            dossiers=[DOSSIER, ["H7", "", "VP", "10/05/2026", "12/05/2026", "10/05/2026", "3/PXL"]]
+        ),
+        accepted=dossier_flag("H7", "late", missed=False),
+    ),
+    Case(
+        "concretization-on-the-15th",
+        "`Cụ thể hóa` row 2: VP dated 15/05/2026 (the plan: 'trước ngày 15/5/2026')",
+        products(concretizations=[["VP", "15/05/2026", "12/KH-VP", "", ""]]),
+        accepted=concretization_is("VP", "late"),
+    ),
+    Case(
+        "quota-blank-no-verdict",
+        "`Đơn vị` row 6, Chỉ tiêu left blank (the plan sets no unit quota)",
+        products(units=[*ROSTER, ["QT", "Phòng Quy hoạch", "", "", "", ""]]),
+        accepted=quota_default("QT"),
+    ),
+    Case(
+        "area-plan-own-names-accepted",
+        "`Tin bài` rows 4-5, Nội dung = the plan's own names of contents 6 and 7",
+        products(
+            product(area="Xây dựng chính quyền số", title="Tin số 6"),
+            product(area="Tuyên truyền mô hình hay, điển hình tiên tiến", title="Tin số 7"),
+        ),
+        accepted=areas_are([6, 7]),
+        counted=4,
     ),
 ]
 

@@ -163,7 +163,7 @@ def load_snapshot(path: Path) -> RawBook:
             return RawBook.from_json(json.loads(handle.read().decode("utf-8")))
     except FileNotFoundError as err:
         raise SourceError(f"Không tìm thấy tệp ảnh chụp dữ liệu '{path}'.") from err
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise SourceError(f"Tệp ảnh chụp dữ liệu '{path}' bị hỏng hoặc sai định dạng.") from err
 
 

@@ -964,3 +964,129 @@ def test_the_same_data_read_on_a_later_day_is_not_mailed_again(out: Path, tmp_pa
         f"second run: {again.result()['mail']}",
         "1 e-mail in total",
     )
+
+
+CLI_CASES = [  # (id, what is given, arguments, the Vietnamese reason expected)
+    (
+        "period-outside-plan-year",
+        "`--period 2027` on 02/12/2026 with the 2026 plan",
+        ["--period", "2027", "--as-of", "2026-12-02"],
+        "Kỳ năm 2027 (15/12/2026 - 14/12/2027) nằm ngoài năm của Kế hoạch 2026",
+    ),
+    (
+        "period-not-begun",
+        "`--period 2026-12` as of 10/11/2026 (its window starts 15/11)",
+        ["--period", "2026-12", "--as-of", "2026-11-10"],
+        "chưa bắt đầu",
+    ),
+    (
+        "period-h2",
+        "`--period 2026-H2` (the plan's 6-month report is the first half)",
+        ["--period", "2026-H2", "--as-of", "2026-12-02"],
+        "Kỳ báo cáo '2026-H2' không hợp lệ",
+    ),
+    (
+        "adhoc-reversed",
+        "`--from 01/05/2026 --to 01/04/2026` (end before start)",
+        ["--from", "01/05/2026", "--to", "01/04/2026", "--as-of", "2026-06-05"],
+        "01/04/2026",
+    ),
+    (
+        "adhoc-one-date",
+        "`--from 2026-05-01` without `--to`",
+        ["--from", "2026-05-01", "--as-of", "2026-06-05"],
+        "cần cả ngày bắt đầu (--from) và ngày kết thúc (--to)",
+    ),
+    (
+        "adhoc-and-period",
+        "`--period 2026-05` together with `--from`/`--to`",
+        ["--period", "2026-05", "--from", "2026-05-01", "--to", "2026-05-10"],
+        "Chỉ dùng một cách chọn kỳ",
+    ),
+    (
+        "snapshot-truncated",
+        "`--snapshot` of a file cut in half (a copy interrupted)",
+        ["--period", "2026-05", "--as-of", "2026-06-05", "--snapshot", "{cut}"],
+        "bị hỏng hoặc sai định dạng",
+    ),
+    (
+        "snapshot-not-a-snapshot",
+        "`--snapshot` of a gzip file holding other JSON (a list)",
+        ["--period", "2026-05", "--as-of", "2026-06-05", "--snapshot", "{other}"],
+        "bị hỏng hoặc sai định dạng",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_report_command_refuses_in_vietnamese(
+    case: tuple[str, str, list[str], str], out: Path, tmp_path: Path
+) -> None:
+    import gzip
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    case_id, given, args, reason = case
+    good = save_snapshot(book(), tmp_path / "snap")
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    other = tmp_path / "other.json.gz"
+    other.write_bytes(gzip.compress(b"[1, 2, 3]"))
+    args = [a.format(cut=cut, other=other) for a in args]
+    result = CliRunner().invoke(app, ["report", *args])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and reason in result.output, result.output
+    assert not list(out.rglob("*.docx"))  # nothing written
+    shown = result.output.strip().splitlines()[-1].replace(str(tmp_path), "<thư mục>")
+    record("input", f"cli-{case_id}", given, "refused before anything is written", shown)
+
+
+def test_a_far_away_cell_does_not_make_the_workbook_huge(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tasks.collect import MAX_COLUMNS, read_workbook
+    from tasks.settings import SAMPLE_WORKBOOK
+
+    workbook = load_workbook(SAMPLE_WORKBOOK)
+    junk = workbook.create_sheet("Ghi chú riêng")
+    junk["A1"] = "Ghi chú"
+    junk.cell(row=1_048_576, column=16_384, value="x")  # XFD1048576: the sheet's last cell
+    workbook["Tin bài"].cell(row=2, column=300, value="lạc")  # a stray cell in a contract tab
+    path = tmp_path / "o-xa.xlsx"
+    workbook.save(path)
+    started = time.monotonic()
+    raw = read_workbook(path)
+    took = time.monotonic() - started
+    assert raw.tabs["Ghi chú riêng"].rows == [["Ghi chú"]]  # outside the contract: header only
+    assert max(len(r) for r in raw.tabs["Tin bài"].rows) <= MAX_COLUMNS
+    assert len(raw.tabs["Tin bài"].rows) == len(read_workbook(SAMPLE_WORKBOOK).tabs["Tin bài"].rows)
+    record(
+        "faults",
+        "xlsx-far-away-cells",
+        f"a {path.stat().st_size // 1024} KB .xlsx with an extra tab whose last cell is "
+        "XFD1048576, and a stray cell in column KN of `Tin bài`",
+        "read quickly: the extra tab by its header, no tab past column AZ",
+        f"read in {took:.1f} s; extra tab = 1 row; `Tin bài` at most {MAX_COLUMNS} columns",
+        "nothing lost from the contract's columns",
+    )
+
+
+def test_a_password_protected_workbook_is_named_as_such(tmp_path: Path) -> None:
+    from tasks.collect import read_workbook
+    from tasks.errors import SourceError
+
+    # Excel saves a protected .xlsx as an OLE compound file (its 8-byte signature, then blocks).
+    locked = tmp_path / "co-mat-khau.xlsx"
+    locked.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))
+    with pytest.raises(SourceError) as err:
+        read_workbook(locked)
+    assert "có đặt mật khẩu" in str(err.value)
+    record(
+        "input",
+        "xlsx-password",
+        "a password-protected .xlsx (OLE compound file) as the source",
+        "refused, saying to remove the password",
+        f"refused: {err.value}",
+    )

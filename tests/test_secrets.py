@@ -476,3 +476,46 @@ def test_an_impossible_as_of_date_fails_the_run_in_vietnamese(out: Path) -> None
         "the run fails with a Vietnamese reason (no traceback, no run left Pending)",
         "failed: " + result.output.strip().splitlines()[-1],
     )
+
+
+PLAN_CASES = [  # (id, what is given, file bytes, reason expected, text that must not show)
+    (
+        "plan-yaml-syntax",
+        "plan file with a YAML syntax error on a line holding a password",
+        b"agency:\n  name: [SO XAY DUNG\nsmtp: MatKhau-123 ]]\n",
+        "sai cú pháp YAML",
+        "MatKhau-123",
+    ),
+    (
+        "plan-not-utf8",
+        "plan file saved in a legacy code page (not UTF-8)",
+        "agency:\n  name: Sở Xây dựng\n".encode("cp1258", errors="replace") + b"\xff\xfe",
+        "không phải văn bản UTF-8",
+        "",
+    ),
+    (
+        "plan-too-large",
+        "a 1 MB file given as the plan",
+        b"# " + b"x" * 1_048_576 + b"\n",
+        "quá lớn",
+        "xxxxxxxx",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", PLAN_CASES, ids=[c[0] for c in PLAN_CASES])
+def test_a_bad_plan_file_is_refused_without_quoting_it(
+    case: tuple[str, str, bytes, str, str], tmp_path: Path
+) -> None:
+    from tasks.errors import PlanError
+    from tasks.plan import load_plan
+
+    case_id, given, content, reason, hidden = case
+    path = tmp_path / "plan.yaml"
+    path.write_bytes(content)
+    with pytest.raises(PlanError) as err:
+        load_plan(path)
+    message = str(err.value)
+    assert reason in message and (not hidden or hidden not in message)
+    shown = message.replace(str(tmp_path), "<thư mục>")
+    record("secrets", case_id, given, "refused; the file's text is not quoted", f"refused: {shown}")

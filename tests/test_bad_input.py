@@ -954,6 +954,26 @@ CASES: list[Case] = [
         accepted=areas_are([6, 7]),
         counted=4,
     ),
+    Case(
+        "rows-sharing-all-but-the-title",
+        "`Tin bài` 20 000 rows with the same date, unit, channel, kind and link, titles all "
+        "different (normalising was quadratic: 30 s), then one exact repeat",
+        products(
+            *[product("06/05/2026", "VP", 2, "Website", "Tin", f"Tin {i}") for i in range(20_000)],
+            product("06/05/2026", "VP", 2, "Website", "Tin", "Tin 7"),
+        ),
+        (
+            (
+                "Tin bài",
+                20_004,
+                "Tiêu đề",
+                "Tin 7",
+                "Dòng trùng lặp với dòng 11 (cùng ngày, đơn vị, hình thức, loại và tiêu đề); "
+                "chỉ tính một lần.",
+            ),
+        ),
+        counted=20_002,
+    ),
 ]
 
 

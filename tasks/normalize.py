@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+from openpyxl.utils import get_column_letter
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -113,9 +114,9 @@ def _locate(raw: RawBook, spec: TabSpec) -> tuple[_Located | None, list[Problem]
                     1,
                     column.header,
                     clean_text(cell),
-                    f"Cột '{column.header}' xuất hiện hai lần trong dòng tiêu đề "
-                    f"(cột {_letter(columns[column.key])} và cột {_letter(index)}); "
-                    "hãy xóa một cột.",
+                    f"Cột '{column.header}' xuất hiện hai lần trong dòng tiêu đề (cột "
+                    f"{get_column_letter(columns[column.key] + 1)} và cột "
+                    f"{get_column_letter(index + 1)}); hãy xóa một cột.",
                     structural=True,
                 )
             )
@@ -134,15 +135,6 @@ def _locate(raw: RawBook, spec: TabSpec) -> tuple[_Located | None, list[Problem]
                 )
             )
     return _Located(spec, tab, columns), problems
-
-
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 class _Lookup:

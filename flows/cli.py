@@ -95,7 +95,10 @@ def report_command(
         f"{fig['late_dossiers']} hồ sơ trễ hẹn."
     )
     typer.echo(f"Thư báo cáo: {out['mail']}.")
-    typer.echo(f"Lỗi dữ liệu: {fig['problems']} lỗi, các dòng đó chưa được tính (xem Phụ lục).")
+    typer.echo(
+        f"Lỗi dữ liệu: {fig['problems']} lỗi, các dòng đó chưa được tính "
+        "(danh sách: tab Tổng hợp, tab Artifacts của lần chạy, hoặc lệnh cchc check)."
+    )
 
 
 @app.command("check")

@@ -151,17 +151,8 @@ def shortcomings(findings: Findings, plan: Plan) -> list[str]:
         items.append(
             f"Hồ sơ trễ cả ngày hẹn lại (ngày hẹn lại chỉ được hẹn một lần): {'; '.join(again)}."
         )
-    if findings.backdated:
-        where = "; ".join(f"tab '{p.tab}' dòng {p.row}" for p in findings.backdated)
-        items.append(
-            f"Có {len(findings.backdated)} dòng ghi ngày trước hạn nhưng chỉ xuất hiện trong dữ "
-            f"liệu sau hạn (nghi nhập lùi ngày, đề nghị xác minh): {where}."
-        )
-    if findings.problems:
-        items.append(
-            f"Có {len(findings.problems)} dòng dữ liệu nhập sai trong bảng tính chung, chưa được "
-            "tính vào số liệu (chi tiết tại Phụ lục)."
-        )
+    # Data problems and back-dated rows are the Office's internal clean-up (e-mail copy,
+    # artifacts, Tổng hợp, ket-qua.json): never in the report sent to Sở Nội vụ (DESIGN §5).
     return items
 
 
@@ -282,7 +273,6 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
             }
             for i, p in enumerate(products.itertuples(), 1)
         ],
-        "problems": [{"stt": i, **p.to_json()} for i, p in enumerate(findings.problems, 1)],
         "by_month": [
             {"period": k, "label": _month_label(k), "count": c} for k, c in findings.by_month
         ],

@@ -666,7 +666,7 @@ def section_shortcomings(doc) -> None:
 
 
 NEXT_TASKS = [
-    "1. Văn phòng Sở tiếp tục theo dõi, đôn đốc các phòng, đơn vị chưa đạt chỉ tiêu tin, bài, "
+    "1. Văn phòng Sở tiếp tục theo dõi, đôn đốc các phòng, đơn vị chưa đạt chỉ tiêu được giao, "
     "chưa hoàn thành cụ thể hóa nội dung tuyên truyền hoặc chưa gửi báo cáo đúng hạn; tổng hợp, "
     "báo cáo Lãnh đạo Sở kết quả thực hiện hằng tháng.",
     "2. Duy trì đăng tải tối thiểu 01 tin, bài về cải cách hành chính mỗi tháng trên Trang thông "
@@ -678,8 +678,8 @@ NEXT_TASKS = [
     "tuyến tại nơi tiếp nhận hồ sơ.",
     "4. Các phòng, đơn vị chủ động tuyên truyền theo nội dung đã cụ thể hóa, bảo đảm nguyên tắc "
     "“06 rõ” (rõ người, rõ việc, rõ thời gian, rõ trách nhiệm, rõ sản phẩm, rõ thẩm quyền); nhập "
-    "đầy đủ, chính xác kết quả vào bảng tính chung chậm nhất ngày 14 hằng tháng; rà soát, sửa các "
-    "dòng dữ liệu nhập sai (Phụ lục II).",
+    "đầy đủ, chính xác kết quả vào bảng tính chung chậm nhất ngày 14 hằng tháng; kịp thời sửa các "
+    "dòng dữ liệu nhập sai theo thông báo của Văn phòng Sở.",
     "5. Thực hiện nghiêm việc xin lỗi bằng văn bản (phiếu xin lỗi và hẹn lại ngày trả kết quả) "
     "đối với hồ sơ giải quyết trễ hẹn; phấn đấu không để phát sinh hồ sơ trễ hẹn.",
 ]
@@ -768,33 +768,6 @@ def annex(doc) -> None:
     )
     para(doc, "{%p else %}", CENTERED)
     para(doc, "Trong kỳ, chưa có sản phẩm tuyên truyền nào được ghi nhận.")
-    para(doc, "{%p endif %}", CENTERED)
-
-    para(doc, "PHỤ LỤC II", CENTERED, bold=True, before=12)
-    para(doc, "DANH SÁCH DỮ LIỆU NHẬP SAI CẦN SỬA TRONG BẢNG TÍNH CHUNG", CENTERED, bold=True)
-    para(
-        doc,
-        "(Các dòng này chưa được tính vào số liệu của báo cáo)",
-        CENTERED,
-        italic=True,
-        after=12,
-    )
-    para(doc, "{%p if problems %}", CENTERED)
-    marker_table(
-        doc,
-        [10, 22, 12, 22, 34, 65],
-        ["STT", "Tab", "Dòng", "Cột", "Giá trị", "Nội dung lỗi"],
-        [
-            C("[[problems.stt]]", align=CENTER),
-            C("[[problems.tab]]"),
-            C("[[problems.row]]", align=CENTER),
-            C("[[problems.column]]"),
-            C("[[problems.value]]"),
-            C("[[problems.message]]"),
-        ],
-    )
-    para(doc, "{%p else %}", CENTERED)
-    para(doc, "Không có dữ liệu nhập sai.")
     para(doc, "{%p endif %}", CENTERED)
 
 

@@ -401,11 +401,15 @@ def test_chart_font_shows_vietnamese(caplog):
     assert any("thiếu ký tự" in r.getMessage() for r in caplog.records)
 
 
-def test_annex_lists_products_and_problems(docs, contexts):
+def test_annex_lists_products_and_no_internal_data_problems(docs, contexts, findings):
     doc, context = docs["2026-05"], contexts["2026-05"]
     texts = paragraph_texts(doc)
-    annex = texts.index("PHỤ LỤC I")
-    assert any(t == "PHỤ LỤC II" for t in texts[annex:])
+    # Data problems are the Office's clean-up: never in the report sent to Sở Nội vụ.
+    assert findings["2026-05"].problems and "problems" not in context
+    assert "PHỤ LỤC II" not in texts
+    with pytest.raises(AssertionError, match="no table"):
+        find_table(doc, "Tab", "Nội dung lỗi")
+    assert not any(p.message in full_text(doc) for p in findings["2026-05"].problems)
     start = doc.element.body.iter(qn("w:p"))
     assert any(p.find(".//" + qn("w:pageBreakBefore")) is not None and "PHỤ LỤC I" in
                "".join(t.text or "" for t in p.iter(qn("w:t"))) for p in start)  # fmt: skip
@@ -418,13 +422,6 @@ def test_annex_lists_products_and_problems(docs, contexts):
         for p in context["products"]
     ]
     assert rows[1:] == expected
-    rows = rows_text(find_table(doc, "Tab", "Nội dung lỗi"))
-    expected = [
-        [str(p[k]) if p[k] is not None else "" for k in ("stt", "tab", "row", "column", "value",
-                                                          "message")]
-        for p in context["problems"]
-    ]  # fmt: skip
-    assert rows[1:] == expected
     table = find_table(doc, "Tiêu đề", "Đường dẫn")
     assert table.rows[0]._tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is not None
 
@@ -436,7 +433,7 @@ def test_markup_in_data_survives_and_nothing_is_cut(contexts, tmp_path):
     context["products"][middle]["link"] = "https://sxd.daklak.gov.vn/?a=1&b=<2>"
     context["shortcomings"].insert(0, f"Tin {MARKUP_TITLE} chưa có đường dẫn.")
     context["units"][0]["name"] = "Văn phòng Sở <VP> & Cộng sự"
-    context["problems"][0]["value"] = "a\x0bb <c> & d"  # a control character XML forbids
+    context["units"][1]["name"] = "a\x0bb <c> & d"  # a control character XML forbids
     out = render_report(context, DEFAULT_TEMPLATE, tmp_path / "markup.docx")
     doc = docx.Document(str(out))
     texts = paragraph_texts(doc)
@@ -450,19 +447,17 @@ def test_markup_in_data_survives_and_nothing_is_cut(contexts, tmp_path):
     assert len(rows) == len(context["products"]) + 1
     assert rows[middle + 1][6] == MARKUP_TITLE
     assert any(t.startswith("III. NHIỆM VỤ TRỌNG TÂM") for t in texts)
-    assert "PHỤ LỤC II" in texts and "Nơi nhận:" in texts
-    assert texts.index("PHỤ LỤC II") > texts.index(MARKUP_TITLE)
+    assert "Nơi nhận:" in texts
 
 
 def test_empty_period_uses_the_else_sentences(contexts, tmp_path):
     context = copy.deepcopy(contexts["2026-05"])
-    for key in ("products", "problems", "late_dossiers", "shortcomings"):
+    for key in ("products", "late_dossiers", "shortcomings"):
         context[key] = []
     context["summary"]["problems"] = 0
     out = render_report(context, DEFAULT_TEMPLATE, tmp_path / "empty.docx")
     text = full_text(docx.Document(str(out)))
     assert "Trong kỳ, chưa có sản phẩm tuyên truyền nào được ghi nhận." in text
-    assert "Không có dữ liệu nhập sai." in text
     assert "không có hồ sơ thủ tục hành chính giải quyết trễ hẹn" in text
     assert "chưa phát hiện tồn tại, hạn chế" in text
     assert "[[" not in text and "CCHC-ROWS" not in text

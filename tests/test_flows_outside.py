@@ -74,7 +74,8 @@ def test_report_e_mailed_once_through_smtp(out, monkeypatch):
 
     message = message_from_bytes(captured.raw, policy=policy.default)
     assert message["Subject"] == "Báo cáo kết quả thông tin, tuyên truyền CCHC tháng 5/2026"
-    assert "Đơn vị đạt chỉ tiêu" in message.get_body(("plain",)).get_content()
+    body = message.get_body(("plain",)).get_content()
+    assert "Đơn vị được Văn phòng Sở giao chỉ tiêu đã đạt: 3/3" in body
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "Báo cáo tuyên truyền CCHC tháng 5-2026.docx"
     path = out / "attached.docx"

@@ -6,7 +6,7 @@ the Office decides (DESIGN: nothing a unit typed is lost)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -37,17 +37,20 @@ def find_backdated(
     due_in_window = records.dossiers[in_window(records.dossiers, "due", window)]
     apologised = due_in_window[due_in_window["apology_date"].notna()]
     # (rows that claim a date, their deadline, the tab, what identifies a row, its date column)
+    # Each deadline is the last day that counts as on time: 14/05 for "trước ngày 15/5/2026",
+    # Ngày hẹn trả less N days for an apology.
+    apology_days = timedelta(days=plan.deadlines.apology_days_before_due)
     checks = [
         (
             records.concretizations,
-            plan.deadlines.concretization,
+            plan.deadlines.concretization_last_day,
             CONCRETIZATIONS,
             ["unit", "date", "doc_number"],
             "date",
         ),
         (reports, unit_report_due(plan, period), UNIT_REPORTS, ["unit", "period", "sent"], "sent"),
         *(
-            (group, due, DOSSIERS, ["code", "apology_date"], "apology_date")
+            (group, due - apology_days, DOSSIERS, ["code", "apology_date"], "apology_date")
             for due, group in apologised.groupby("due")
         ),
     ]
@@ -87,9 +90,9 @@ def _check(
                 row.row,
                 column,
                 format_vn(day),
-                f"Dòng ghi ngày {format_vn(day)} (hạn {format_vn(deadline)}) nhưng chưa có trong "
-                f"dữ liệu đọc lúc {read_at:%H:%M ngày %d/%m/%Y}: có thể được nhập sau hạn và "
-                "ghi lùi ngày, đề nghị xác minh.",
+                f"Dòng ghi ngày {format_vn(day)} (hạn cuối {format_vn(deadline)}) nhưng chưa có "
+                f"trong dữ liệu đọc lúc {read_at:%H:%M ngày %d/%m/%Y}: có thể được nhập sau hạn "
+                "và ghi lùi ngày, đề nghị xác minh.",
             )
         )
     return flags

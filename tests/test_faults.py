@@ -875,9 +875,10 @@ def test_backdated_entry_and_snapshot_retention_through_the_flow(
             "row": 3,
             "column": "Ngày hoàn thành",
             "value": "12/05/2026",
-            "message": "Dòng ghi ngày 12/05/2026 (hạn 15/05/2026) nhưng chưa có trong dữ liệu "
-            "đọc lúc 08:00 ngày 20/05/2026: có thể được nhập sau hạn và ghi lùi ngày, đề nghị "
-            "xác minh.",
+            # "trước ngày 15/5/2026": the last day that counts is 14/05
+            "message": "Dòng ghi ngày 12/05/2026 (hạn cuối 14/05/2026) nhưng chưa có trong dữ "
+            "liệu đọc lúc 08:00 ngày 20/05/2026: có thể được nhập sau hạn và ghi lùi ngày, đề "
+            "nghị xác minh.",
         }
     ]
     qlxd = next(u for u in result["units"] if u["code"] == "QLXD")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar, cast
 
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.logging.handlers import APILogHandler
 from prefect.utilities.annotations import quote
 
 from tasks.calendar import (
@@ -37,6 +39,24 @@ class _NoTracebackForUserErrors(logging.Filter):
 
 for _name in ("prefect.task_runs", "prefect.flow_runs"):
     logging.getLogger(_name).addFilter(_NoTracebackForUserErrors())
+
+
+class _IntoTheRunLogs(APILogHandler):
+    """Our own modules log with ``logging.getLogger(__name__)`` (sending, retries, skipped rows);
+    Prefect 3.9 sends only its own loggers to the run's logs in the UI. This handler sends ours
+    too, while a flow or task runs; outside a run (tests, benchmarks) it stays silent instead of
+    Prefect's "without a flow run id" warning. Set in code, not PREFECT_LOGGING_EXTRA_LOGGERS,
+    so that it also holds for a worker's run, which imports Prefect before our flows."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if FlowRunContext.get() or TaskRunContext.get():
+            super().emit(record)
+
+
+_ours = logging.getLogger("tasks")
+if not any(isinstance(h, _IntoTheRunLogs) for h in _ours.handlers):
+    _ours.addHandler(_IntoTheRunLogs())
+    _ours.setLevel(logging.INFO)
 
 
 @dataclass

@@ -201,3 +201,20 @@ def unit_names() -> dict[str, str]:
 
     records, _ = normalize(read_workbook(SAMPLE_WORKBOOK), load_plan(DEFAULT_PLAN))
     return dict(zip(records.units["code"], records.units["name"], strict=True))
+
+
+def test_our_own_log_lines_reach_the_run_logs_in_the_ui(out):
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    state = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
+    assert state.is_completed(), state.message
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(
+            log_filter=LogFilter(
+                flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    ours = [log for log in logs if log.name.startswith("tasks.")]
+    assert any(log.name == "tasks.mail" and "Chưa cấu hình SMTP" in log.message for log in ours), [
+        (log.name, log.message) for log in logs
+    ]

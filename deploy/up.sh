@@ -27,7 +27,9 @@ start() {  # name, command...: start in its own session so `make down` stops all
     echo "  $name đang chạy (pid $(cat "$RUN/$name.pid"))"
     return
   fi
-  setsid "$@" >"$LOG/$name.log" 2>&1 < /dev/null &
+  # Appended, not truncated: yesterday's failure stays readable after a restart.
+  echo "=== $(date '+%F %T') khởi động $name" >>"$LOG/$name.log"
+  setsid "$@" >>"$LOG/$name.log" 2>&1 < /dev/null &
   echo $! >"$RUN/$name.pid"
 }
 
@@ -42,6 +44,10 @@ echo "Triển khai các lịch chạy từ prefect.yaml ..."
 "$PREFECT" --no-prompt deploy --all >"$LOG/deploy.log" 2>&1 \
   || { echo "LỖI: triển khai thất bại, xem $LOG/deploy.log" >&2; exit 1; }
 start worker "$PREFECT" worker start --pool "$POOL" --name "$(hostname)-worker"
+# A worker that cannot start (bad pool, bad API URL) exits within seconds: say so, not "Xong".
+sleep 5
+kill -0 "$(cat "$RUN/worker.pid")" 2>/dev/null \
+  || { echo "LỖI: worker không chạy được, xem $LOG/worker.log" >&2; exit 1; }
 
 echo "Xong. Giao diện Prefect: http://${HOST}:${PORT}"
 echo "Nhật ký: $LOG/  -  Dừng hệ thống: make down"

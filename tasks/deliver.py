@@ -113,7 +113,7 @@ def send_mail(
 
 REMINDED_LOG = "nhac-viec.jsonl"
 # "duplicate": the send log says it went out already (a retried run) -- delivered all the same.
-DELIVERED = ("sent", "outbox", "duplicate")
+DELIVERED = ("sent", "duplicate")
 
 
 def already_reminded(output_dir: Path) -> set[tuple[str, str]]:
@@ -216,6 +216,11 @@ def compose_reminder_summary(
     )
 
 
+def really_sent(result: SendResult, settings: Settings, send: bool) -> bool:
+    """Sent through SMTP now or by an earlier run; an e-mail left in the outbox is a preview."""
+    return send and settings.sends_mail and result.status in DELIVERED
+
+
 def send_reminders(
     owed: list[UnitReminder],
     plan: Plan,
@@ -226,10 +231,10 @@ def send_reminders(
 ) -> tuple[list[UnitReminder], list[UnitReminder], dict[str, str]]:
     """E-mail each unit the items it was not reminded of before, then the Office a summary.
 
-    Items count as reminded only once really delivered (``send``: SMTP, or the outbox when no
-    server is set up), so a preview run never uses them up. A unit whose e-mail is refused (a
-    mistyped address: SMTP 550) does not stop the others: it is logged, named in the Office's
-    summary and reminded again on the next run. Returns (reminded, units without an e-mail
+    Items count as reminded only once really sent through SMTP: a preview run, or a trial with
+    ``send`` but no mail server yet (the outbox), never uses them up. A unit whose e-mail is
+    refused (a mistyped address: SMTP 550) does not stop the others: it is logged, named in the
+    Office's summary and reminded again on the next run. Returns (reminded, units without an e-mail
     address, {unit code: why its e-mail could not be sent}).
     """
     done = set() if force else already_reminded(settings.output_dir)
@@ -249,14 +254,14 @@ def send_reminders(
             failed[reminder.code] = str(err)
             no_email.append(reminder)  # the Office contacts the unit itself
             continue
-        if send and result.status in DELIVERED:
+        if really_sent(result, settings, send):
             keys = [i.key for i in reminder.items]
             record_reminded(settings.output_dir, reminder.code, keys, as_of)
         reminded.append(reminder)
     if reminded or no_email:
         summary = compose_reminder_summary(reminded, no_email, plan, as_of, failed)
         result = send_mail(summary, settings, send, force)
-        if send and result.status in DELIVERED:
+        if really_sent(result, settings, send):
             # The Office now knows about the units it must contact itself: tell it once. Units
             # whose e-mail failed are not marked: their reminder is tried again next time.
             for reminder in no_email:

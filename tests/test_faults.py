@@ -907,32 +907,36 @@ def test_backdated_entry_and_snapshot_retention_through_the_flow(
     )
 
 
-def test_reminder_log_torn_by_a_kill_is_read_and_extended(out: Path) -> None:
+def test_reminder_log_torn_by_a_kill_is_read_and_extended(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from flows.remind import remind
 
-    first = remind(as_of="2026-11-19", send=True, return_state=True)
-    assert first.is_completed(), first.message
-    log = out / "nhac-viec.jsonl"
-    lines = log.read_text(encoding="utf-8").splitlines()
-    last = json.loads(lines[-1])
-    # Killed while appending the last entry: the line stops half-way, with no newline.
-    data = log.read_bytes()
-    log.write_bytes(data[: len(data) - len(lines[-1].encode()) // 2 - 1])
-    written = len(list((out / "outbox").glob("*.eml")))
+    with SmtpTestServer("auth") as server:  # only e-mail really sent uses a reminder up
+        use_smtp_server(monkeypatch, server.port)
+        first = remind(as_of="2026-11-19", send=True, return_state=True)
+        assert first.is_completed(), first.message
+        log = out / "nhac-viec.jsonl"
+        lines = log.read_text(encoding="utf-8").splitlines()
+        last = json.loads(lines[-1])
+        # Killed while appending the last entry: the line stops half-way, with no newline.
+        data = log.read_bytes()
+        log.write_bytes(data[: len(data) - len(lines[-1].encode()) // 2 - 1])
+        written = len(server.messages)
 
-    second = remind(as_of="2026-11-19", send=True, return_state=True)
-    actual = f"second run: {second.message or 'completed'}"
-    assert second.is_completed(), second.message
-    # Only the item whose entry was torn comes up again (the last entries are those of units
-    # with no e-mail address, reported to the Office); everything else was kept.
-    again = second.result()
-    assert set(again["reminded"]) | set(again["no_email"]) == {last["unit"]}
-    assert again["reminded"].get(last["unit"], [last["item"]]) == [last["item"]]
-    third = remind(as_of="2026-11-19", send=True, return_state=True)
-    assert third.is_completed(), third.message
-    # The second run's entries were not glued onto the torn line and lost.
-    assert third.result()["reminded"] == {} and third.result()["no_email"] == []
-    after = len(list((out / "outbox").glob("*.eml")))
+        second = remind(as_of="2026-11-19", send=True, return_state=True)
+        actual = f"second run: {second.message or 'completed'}"
+        assert second.is_completed(), second.message
+        # Only the item whose entry was torn comes up again (the last entries are those of
+        # units with no e-mail address, reported to the Office); everything else was kept.
+        again = second.result()
+        assert set(again["reminded"]) | set(again["no_email"]) == {last["unit"]}
+        assert again["reminded"].get(last["unit"], [last["item"]]) == [last["item"]]
+        third = remind(as_of="2026-11-19", send=True, return_state=True)
+        assert third.is_completed(), third.message
+        # The second run's entries were not glued onto the torn line and lost.
+        assert third.result()["reminded"] == {} and third.result()["no_email"] == []
+        after = len(server.messages)
     record(
         "faults",
         "reminder-log-torn",

@@ -22,6 +22,7 @@ from tasks.normalize import normalize
 from tasks.settings import SAMPLE_WORKBOOK
 from tasks.verify import verify
 from tests.conftest import artifacts_of
+from tests.smtp_server import SmtpTestServer, use_smtp_server
 
 AS_OF = "2026-11-28"
 
@@ -117,15 +118,30 @@ def test_remind_skips_sunday_and_holiday_in_lieu(out):
     assert not (out / "outbox").exists()
 
 
-def test_remind_reminds_each_item_once(out):
-    first = remind(as_of="2026-11-19", send=True, return_state=True)
-    assert first.is_completed(), first.message
-    reminded = first.result()["reminded"]
-    assert reminded, "the sample has units behind on 19/11"
-    written = sorted(p.name for p in (out / "outbox").glob("*.eml"))
-    second = remind(as_of="2026-11-19", send=True, return_state=True)
-    assert second.result()["reminded"] == {}
-    assert sorted(p.name for p in (out / "outbox").glob("*.eml")) == written
+def test_remind_reminds_each_item_once(out, monkeypatch):
+    with SmtpTestServer("auth") as server:
+        use_smtp_server(monkeypatch, server.port)
+        first = remind(as_of="2026-11-19", send=True, return_state=True)
+        assert first.is_completed(), first.message
+        reminded = first.result()["reminded"]
+        assert reminded, "the sample has units behind on 19/11"
+        sent = len(server.messages)
+        second = remind(as_of="2026-11-19", send=True, return_state=True)
+        assert second.result()["reminded"] == {}
+        assert len(server.messages) == sent == len(reminded) + 1  # + the Office's summary
+
+
+def test_a_trial_without_smtp_does_not_use_the_reminders_up(out, monkeypatch):
+    # send=true but no mail server yet: the e-mails go to the outbox, as a preview...
+    preview = remind(as_of="2026-11-19", send=True, return_state=True)
+    assert preview.is_completed(), preview.message
+    assert list((out / "outbox").glob("remind-*.eml"))
+    # ...and once SMTP is configured, the same items are really sent.
+    with SmtpTestServer("auth") as server:
+        use_smtp_server(monkeypatch, server.port)
+        real = remind(as_of="2026-11-19", send=True, return_state=True)
+        assert real.result()["reminded"] == preview.result()["reminded"]
+        assert len(server.messages) == len(real.result()["reminded"]) + 1
 
 
 def test_cli_report_prints_where_the_files_are(out):

@@ -17,7 +17,15 @@ from tasks.dates import format_vn
 from tasks.errors import OutputError
 from tasks.files import write_atomically
 from tasks.plan import Plan
-from tasks.verify import LATE, MISSING, NOT_DUE, NOT_REQUIRED, ON_TIME, Findings
+from tasks.verify import (
+    LATE,
+    MISSING,
+    NOT_DUE,
+    NOT_REQUIRED,
+    ON_TIME,
+    UNIT_REPORT_KINDS,
+    Findings,
+)
 
 RESULT_FILE = "ket-qua.json"
 STATUS_TEXT = {
@@ -204,6 +212,7 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
             "concretization_deadline": plan.deadlines.concretization_text,
             "apology_days_before_due": plan.deadlines.apology_days_before_due,
             "unit_report_due": _vn(findings.unit_report_due),
+            "unit_reports_required": findings.period.kind in UNIT_REPORT_KINDS,
         },
         "units": [
             {

@@ -576,6 +576,7 @@ def section_results(doc) -> None:
     para(doc, "4. Báo cáo định kỳ của các phòng, đơn vị", H2)
     para(
         doc,
+        "{% if summary.unit_reports_required %}"
         "Hạn gửi báo cáo {{ period.label }} của các phòng, đơn vị là ngày "
         "{{ summary.unit_report_due }}. Văn phòng Sở đã nhận "
         "{{ summary.reports_on_time + summary.reports_late }}/{{ summary.units }} báo cáo "
@@ -585,6 +586,10 @@ def section_results(doc) -> None:
         "{% if summary.reports_missing %}; {{ summary.reports_missing }} đơn vị chưa gửi: "
         "{{ names.reports_missing }}{% endif %}"
         "{% if names.reports_not_due %}; chưa đến hạn: {{ names.reports_not_due }}{% endif %}. "
+        "{% else %}"
+        "Kế hoạch giao các phòng, đơn vị báo cáo định kỳ hằng tháng, 6 tháng và năm; kỳ "
+        "{{ period.label }} không có báo cáo riêng của đơn vị. "
+        "{% endif %}"
         "Tình hình cụ thể hóa nội dung và gửi báo cáo của từng đơn vị:",
     )
     data_table(

@@ -638,3 +638,15 @@ def test_libreoffice_converts_every_edition(rendered, tmp_path):
         assert data.startswith(b"%PDF") and len(data) > 20_000
         pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
         assert pages >= 3, f"{pdf.name}: {pages} pages"
+
+
+def test_a_quarter_report_asks_no_unit_report_of_its_own(plan, records, tmp_path):
+    # The plan asks units for monthly, 6-month and annual reports only (section VI.2).
+    recs, problems = records
+    found = verify(recs, plan, parse_period("2026-Q2"), AS_OF, problems)
+    assert {u.unit_report.status for u in found.units} == {"not_required"}
+    out = render_report(report_context(found, plan), DEFAULT_TEMPLATE, tmp_path / "q2.docx")
+    text = " ".join(full_text(docx.Document(str(out))).split())
+    assert "kỳ quý II năm 2026 không có báo cáo riêng của đơn vị" in text
+    assert "Hạn gửi báo cáo quý II" not in text
+    assert "III. NHIỆM VỤ TRỌNG TÂM QUÝ III NĂM 2026" in text

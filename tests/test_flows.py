@@ -221,9 +221,11 @@ def unit_names() -> dict[str, str]:
 
 def test_our_own_log_lines_reach_the_run_logs_in_the_ui(out):
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
 
     state = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
     assert state.is_completed(), state.message
+    APILogWorker.drain_all(timeout=10)  # logs go to the API in the background: send them
     with get_client(sync_client=True) as client:
         logs = client.read_logs(
             log_filter=LogFilter(

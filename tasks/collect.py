@@ -14,8 +14,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.contract import INPUT_TABS
 from tasks.dates import EXCEL_EPOCH
@@ -23,6 +21,7 @@ from tasks.errors import OutputError, SourceError
 from tasks.files import write_atomically
 from tasks.models import Cell, RawBook, RawTab
 from tasks.settings import TIMEZONE, Settings
+from tasks.stage import stage_task
 from tasks.text import clean_text, match_key
 
 SNAPSHOT_SUFFIX = ".json.gz"
@@ -167,7 +166,7 @@ def load_snapshot(path: Path) -> RawBook:
         raise SourceError(f"Tệp ảnh chụp dữ liệu '{path}' bị hỏng hoặc sai định dạng.") from err
 
 
-read_source_task = task(name="Đọc bảng tính", cache_policy=NO_CACHE)(read_source)
-load_snapshot_task = task(name="Đọc ảnh chụp dữ liệu", cache_policy=NO_CACHE)(load_snapshot)
-save_snapshot_task = task(name="Lưu ảnh chụp dữ liệu", cache_policy=NO_CACHE)(save_snapshot)
-prune_snapshots_task = task(name="Dọn ảnh chụp cũ", cache_policy=NO_CACHE)(prune_snapshots)
+read_source_task = stage_task("Đọc bảng tính")(read_source)
+load_snapshot_task = stage_task("Đọc ảnh chụp dữ liệu")(load_snapshot)
+save_snapshot_task = stage_task("Lưu ảnh chụp dữ liệu")(save_snapshot)
+prune_snapshots_task = stage_task("Dọn ảnh chụp cũ")(prune_snapshots)

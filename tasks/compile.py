@@ -10,13 +10,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from tasks.dates import format_vn
 from tasks.errors import OutputError
 from tasks.files import write_atomically
 from tasks.plan import Plan
+from tasks.stage import stage_task
 from tasks.verify import (
     LATE,
     MISSING,
@@ -376,4 +374,4 @@ def compile_report(findings: Findings, plan: Plan, folder: Path, template: Path)
     return CompiledReport(result, context, digest, result_path, document_path)
 
 
-compile_report_task = task(name="Lập báo cáo", cache_policy=NO_CACHE)(compile_report)
+compile_report_task = stage_task("Lập báo cáo")(compile_report)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.compile import STATUS_TEXT, CompiledReport
 from tasks.dates import format_vn
@@ -25,6 +23,7 @@ from tasks.mail import OutgoingMail, Recipient, SendResult, append_json_lines, d
 from tasks.plan import Plan
 from tasks.reminders import UnitReminder
 from tasks.settings import REPO_ROOT, Settings
+from tasks.stage import stage_task
 from tasks.verify import LATE, MISSING, Findings
 
 logger = logging.getLogger(__name__)
@@ -294,6 +293,6 @@ def write_back(
     return True
 
 
-send_mail_task = task(name="Gửi thư", cache_policy=NO_CACHE)(send_mail)
-write_back_task = task(name="Ghi tab Tổng hợp", cache_policy=NO_CACHE)(write_back)
-send_reminders_task = task(name="Gửi nhắc việc", cache_policy=NO_CACHE)(send_reminders)
+send_mail_task = stage_task("Gửi thư")(send_mail)
+write_back_task = stage_task("Ghi tab Tổng hợp")(write_back)
+send_reminders_task = stage_task("Gửi nhắc việc")(send_reminders)

@@ -10,8 +10,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.calendar import Period, report_window
 from tasks.collect import load_snapshot, snapshot_files
@@ -21,6 +19,7 @@ from tasks.errors import SheetStructureError, SourceError
 from tasks.models import Problem, Records
 from tasks.normalize import normalize
 from tasks.plan import Plan
+from tasks.stage import stage_task
 from tasks.verify import in_window, unit_report_due
 
 # Loads the records of the earliest snapshot read after a date (or None if there is none).
@@ -129,4 +128,4 @@ def backdated_entries(
     return find_backdated(records, plan, period, baseline)
 
 
-backdated_task = task(name="Kiểm tra nhập lùi ngày", cache_policy=NO_CACHE)(backdated_entries)
+backdated_task = stage_task("Kiểm tra nhập lùi ngày")(backdated_entries)

@@ -10,8 +10,6 @@ from typing import Any
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.calendar import parse_period_text
 from tasks.contract import (
@@ -27,6 +25,7 @@ from tasks.dates import DateError, format_vn, parse_date
 from tasks.errors import SheetStructureError
 from tasks.models import Cell, Problem, RawBook, RawTab, Records
 from tasks.plan import Plan
+from tasks.stage import stage_task
 from tasks.text import (
     clean_text,
     is_email_address,
@@ -511,4 +510,4 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["row", *fields])
 
 
-normalize_task = task(name="Chuẩn hóa dữ liệu", cache_policy=NO_CACHE)(normalize)
+normalize_task = stage_task("Chuẩn hóa dữ liệu")(normalize)

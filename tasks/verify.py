@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.calendar import Period, ReportWindow, WorkCalendar, report_window
 from tasks.models import Problem, Records, StatusDate
 from tasks.plan import Plan
+from tasks.stage import stage_task
 
 ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
 # The plan asks units for monthly, 6-month and yearly reports only (section VI.2): a quarter,
@@ -320,4 +319,4 @@ def products_by_month(records: Records, period: Period, rule: str) -> list[tuple
     ]
 
 
-verify_task = task(name="Kiểm tra theo Kế hoạch", cache_policy=NO_CACHE)(verify)
+verify_task = stage_task("Kiểm tra theo Kế hoạch")(verify)

@@ -236,3 +236,20 @@ def test_our_own_log_lines_reach_the_run_logs_in_the_ui(out):
     assert any(log.name == "tasks.mail" and "Chưa cấu hình SMTP" in log.message for log in ours), [
         (log.name, log.message) for log in logs
     ]
+
+
+def test_task_runs_are_named_so_the_run_graph_can_draw_them(out):
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    state = report(period="2026-05", as_of=AS_OF, return_state=True)
+    assert state.is_completed(), state.message
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    names = {run.name for run in runs}
+    # The run graph's font has no Vietnamese letters: run names without diacritics.
+    assert {"Doc bang tinh", "Lap bao cao", "Kiem tra theo Ke hoach"} <= names
+    assert all(name.isascii() for name in names), names

@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from tasks.contract import INPUT_TABS
+from tasks.contract import is_input_tab
 from tasks.dates import EXCEL_EPOCH
 from tasks.errors import OutputError, SourceError
 from tasks.files import write_atomically
 from tasks.models import Cell, RawBook, RawTab
 from tasks.settings import TIMEZONE, Settings
 from tasks.stage import stage_task
-from tasks.text import clean_text, match_key
+from tasks.text import clean_text
 
 SNAPSHOT_SUFFIX = ".json.gz"
 MAX_COLUMNS = 52  # A..AZ: the contract's tabs have at most 10 columns, extra ones are kept
@@ -60,13 +60,12 @@ def read_workbook(path: Path) -> RawBook:
         raise SourceError(
             f"Không mở được tệp '{path.name}' như một bảng tính .xlsx: {err}"
         ) from err
-    contract = {match_key(spec.title) for spec in INPUT_TABS}
     try:
         tabs = {}
         for sheet in workbook.worksheets:
             # A tab outside the contract is kept by its header only, and no tab is read past
             # MAX_COLUMNS: one stray cell far away (XFD1048576) would otherwise cost gigabytes.
-            known = match_key(sheet.title) in contract
+            known = is_input_tab(sheet.title)
             cells = sheet.iter_rows(
                 max_row=None if known else 1, max_col=MAX_COLUMNS, values_only=True
             )

@@ -94,6 +94,11 @@ INPUT_TABS: tuple[TabSpec, ...] = (UNITS, PRODUCTS, CONCRETIZATIONS, UNIT_REPORT
 SUMMARY_TITLE = "Tổng hợp"  # written by the system, never read as input
 
 
+def is_input_tab(title: str) -> bool:
+    """Whether a tab of the sheet is one of the contract's input tabs (after match_key)."""
+    return match_key(title) in {match_key(spec.title) for spec in INPUT_TABS}
+
+
 def find_tab(titles: list[str], spec: TabSpec) -> str | None:
     """The sheet's own title of the tab matching ``spec`` (after match_key), or None."""
     wanted = match_key(spec.title)

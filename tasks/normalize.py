@@ -438,9 +438,10 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     # Duplicates share date, unit, channel, kind, link and title. The title (match_key, slow on
     # long text) is keyed only once a second row shares the rest: ``lone`` holds bases seen once,
-    # ``first_row`` the first row of each (base, title) after that. Linear however many rows
-    # share a base (a list of tuples per base made 20k such rows take 30 s).
+    # ``keyed`` the bases seen more often, ``first_row`` the first row of each (base, title) of
+    # those. Linear however many rows share a base (a list per base made 20k such rows 30 s).
     lone: dict[tuple[Any, ...], tuple[int, str]] = {}
+    keyed: set[tuple[Any, ...]] = set()
     first_row: dict[tuple[Any, ...], int] = {}
     for row, record, cells in parser.parse(fields):
         if record["channel"] in lookup.online and not record["link"]:
@@ -450,13 +451,13 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
             )
             continue
         base = (record["date"], record["unit"], record["channel"], record["kind"], record["link"])
-        if base not in lone and (base, None) not in first_row:
+        if base not in lone and base not in keyed:
             lone[base] = (row, record["title"])
             rows.append(record)
             continue
         if base in lone:  # the second row with this base: key the first one now
             earlier, earlier_title = lone.pop(base)
-            first_row[(base, None)] = earlier  # marks the base as keyed
+            keyed.add(base)
             first_row[(base, match_key(earlier_title))] = earlier
         key = (base, match_key(record["title"]))
         first = first_row.get(key)

@@ -33,7 +33,15 @@ from gspread.http_client import FileType, ParamsType
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from openpyxl.utils import get_column_letter
 
-from tasks.contract import INPUT_TABS, SUMMARY_TITLE, UNITS, Column, TabSpec, find_tab
+from tasks.contract import (
+    INPUT_TABS,
+    SUMMARY_TITLE,
+    UNITS,
+    Column,
+    TabSpec,
+    find_tab,
+    is_input_tab,
+)
 from tasks.errors import SourceError
 from tasks.models import Cell, RawBook, RawTab
 from tasks.settings import TIMEZONE, Settings
@@ -375,11 +383,8 @@ def read_google_book(settings: Settings, key: str, *, policy: RetryPolicy | None
     titles = [
         title for title, _ in _grid_sheets(metadata) if match_key(title) != match_key(SUMMARY_TITLE)
     ]
-    contract = {match_key(spec.title) for spec in INPUT_TABS}
     # A tab outside the contract is read by its header row only (it may be any size).
-    ranges = [
-        quote_title(t) if match_key(t) in contract else f"{quote_title(t)}!A1:AZ1" for t in titles
-    ]
+    ranges = [quote_title(t) if is_input_tab(t) else f"{quote_title(t)}!A1:AZ1" for t in titles]
     tabs: dict[str, RawTab] = {}
     if titles:
         response = http.values_batch_get(

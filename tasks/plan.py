@@ -272,7 +272,9 @@ def _shown(error: ErrorDetails) -> str:
     value = error.get("input")
     if isinstance(value, str | int | float | bool) or value is None:
         return shortened(repr(value), 60)
-    return type(value).__name__
+    if isinstance(value, dict):
+        return "một bảng khóa"
+    return "một danh sách" if isinstance(value, list) else "một giá trị phức hợp"
 
 
 def _vietnamese(error: ErrorDetails) -> str:
@@ -281,6 +283,18 @@ def _vietnamese(error: ErrorDetails) -> str:
         return "thiếu khóa bắt buộc"
     if kind == "extra_forbidden":
         return "khóa không được hỗ trợ (gõ sai tên?)"
+    if kind == "too_short":
+        return "danh sách trống: cần ít nhất một mục"
+    expected = {
+        "string_type": "phải là chữ (văn bản)",
+        "bool_type": "phải là true hoặc false",
+        "bool_parsing": "phải là true hoặc false",
+        "list_type": "phải là một danh sách",
+        "dict_type": "phải là một bảng khóa",
+        "model_type": "phải là một bảng khóa",
+    }.get(kind)
+    if expected:
+        return f"{expected} (giá trị: {_shown(error)})"
     if kind.startswith("date"):
         return f"ngày không hợp lệ ({_shown(error)}), viết dạng yyyy-mm-dd"
     if kind.startswith("int") or kind.startswith("greater") or kind.startswith("less"):

@@ -89,11 +89,9 @@ def report_command(
     typer.echo(f"Đã lập báo cáo {out['label']} (kỳ {out['period']}).")
     for name, path in out["files"].items():
         typer.echo(f"  {name}: {path}")
-    typer.echo(
-        f"Số liệu: {fig['products']} sản phẩm tuyên truyền; {fig['quota_met']}/{fig['with_quota']} "
-        f"đơn vị được giao chỉ tiêu đã đạt; Trang TTĐT {out['website'].lower()}; "
-        f"{fig['late_dossiers']} hồ sơ trễ hẹn."
-    )
+    typer.echo(f"Số liệu: {fig['products']} sản phẩm tuyên truyền của {fig['units']} đơn vị.")
+    for line in out["rules"]:
+        typer.echo(f"  {line}")
     typer.echo(f"Thư báo cáo: {out['mail']}.")
     typer.echo(
         f"Lỗi dữ liệu: {fig['problems']} lỗi, các dòng đó chưa được tính "

@@ -18,7 +18,7 @@ from tasks.deliver import send_reminders_task
 from tasks.errors import CchcError
 from tasks.normalize import normalize_task
 from tasks.reminders import due_reminders
-from tasks.verify import work_calendar
+from tasks.rules import work_calendar
 
 
 @flow(

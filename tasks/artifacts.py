@@ -13,7 +13,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from tasks.compile import QUOTA_TEXT, STATUS_TEXT, CompiledReport
+from tasks.compile import CompiledReport
 from tasks.mail import SendResult, read_send_log
 from tasks.models import Problem
 from tasks.reminders import UnitReminder
@@ -58,21 +58,31 @@ def publish_problems(problems: list[Problem], key: str) -> None:
     )
 
 
+def units_table(findings: Findings) -> list[dict[str, Any]]:
+    """One row per unit: its products and every rule's columns."""
+    columns = findings.unit_columns
+    return [
+        {
+            "Mã": u.code,
+            "Đơn vị": u.name,
+            "Tin bài": u.products,
+            **dict(zip(columns, findings.unit_cells(u.code), strict=True)),
+        }
+        for u in findings.units
+    ]
+
+
 def publish_report(findings: Findings, files: dict[str, str], mail_line: str) -> None:
-    """Markdown summary, units table and problems table of a report run."""
-    period, units = findings.period, findings.units
+    """Markdown summary (each rule's clause and verdict), units table and problems table."""
+    period = findings.period
     lines = [
         f"# Báo cáo tuyên truyền CCHC {period.label}",
         f"Kỳ: {findings.window.start:%d/%m/%Y} - {findings.window.end:%d/%m/%Y}; "
         f"số liệu đến ngày {findings.as_of:%d/%m/%Y}.",
         "",
-        f"- Tổng số tin, bài, sản phẩm: **{len(findings.products)}**",
-        f"- Đơn vị đạt chỉ tiêu Văn phòng giao: **{sum(u.quota_met is True for u in units)}"
-        f"/{sum(u.quota is not None for u in units)}** "
-        f"({len(findings.units)} đơn vị; Kế hoạch không giao chỉ tiêu đơn vị)",
-        f"- Trang thông tin điện tử: {findings.website.count}/{findings.website.required} "
-        f"({'đạt' if findings.website.met else 'chưa đạt'})",
-        f"- Hồ sơ trễ hẹn: {len(findings.late_dossiers)}",
+        f"- Tổng số tin, bài, sản phẩm: **{len(findings.products)}** "
+        f"({len(findings.units)} đơn vị)",
+        *(f"- {o.title}: {o.verdict}  \n  _Kế hoạch: {o.clause}_" for o in findings.outcomes),
         f"- Lỗi dữ liệu: {len(findings.problems)}",
         f"- Thư: {mail_line}",
         "",
@@ -86,18 +96,7 @@ def publish_report(findings: Findings, files: dict[str, str], mail_line: str) ->
     )
     create_table_artifact(
         key=_key(f"don-vi-{period.key}"),
-        table=[
-            {
-                "Mã": u.code,
-                "Đơn vị": u.name,
-                "Tin bài": u.products,
-                "Chỉ tiêu": "" if u.quota is None else u.quota,
-                "Đạt": QUOTA_TEXT[u.quota_met],
-                "Cụ thể hóa": STATUS_TEXT[u.concretization.status],
-                "Báo cáo kỳ": STATUS_TEXT[u.unit_report.status],
-            }
-            for u in findings.units
-        ],
+        table=units_table(findings),
         description=f"Đơn vị và tình trạng, {period.label}",
     )
     publish_problems(findings.problems + findings.backdated, period.key)
@@ -155,7 +154,7 @@ def report_outcome(
         "mail": MAIL_OUTCOME[sent.status],
         "wrote_back": wrote_back,
         "figures": report.context["summary"],
-        "website": report.context["website"]["met_text"],
+        "rules": [f"{o.title}: {o.verdict}" for o in findings.outcomes],
     }
 
 

@@ -229,6 +229,18 @@ def last_closed_period(as_of: date, kind: str = "month", rule: str = "nd09") -> 
     raise AssertionError("unreachable: a period two years back has closed")
 
 
+def open_month(as_of: date, rule: str = "nd09") -> Period:
+    """The month period whose window contains ``as_of``."""
+    for offset in (0, 1):
+        month = as_of.month + offset
+        year = as_of.year + (month > 12)
+        period = Period(year, "month", (month - 1) % 12 + 1)
+        window = report_window(period, rule)
+        if window.start <= as_of <= window.end:
+            return period
+    raise AssertionError(f"no month window contains {as_of}")
+
+
 def _periods_of_year(year: int, kind: str) -> list[Period]:
     """Every period of ``kind`` in ``year``, in order."""
     if kind == "month":

@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from tasks.compile import STATUS_TEXT, CompiledReport
+from tasks.compile import CompiledReport
 from tasks.dates import format_vn
 from tasks.errors import DeliveryError, OutputError, SourceError
 from tasks.mail import OutgoingMail, Recipient, SendResult, append_json_lines, deliver_mail
@@ -24,7 +24,7 @@ from tasks.plan import Plan
 from tasks.reminders import UnitReminder
 from tasks.settings import REPO_ROOT, Settings
 from tasks.stage import stage_task
-from tasks.verify import LATE, MISSING, Findings
+from tasks.verify import Findings
 
 logger = logging.getLogger(__name__)
 
@@ -56,17 +56,12 @@ def render_mail(name: str, context: dict[str, Any]) -> tuple[str, str]:
 
 
 def unit_issues(findings: Findings) -> list[dict[str, str]]:
-    """Units behind, each with a one-line Vietnamese list of what is wrong."""
+    """Units that fall short of any rule, each with a one-line Vietnamese list of why."""
     out = []
-    for unit in findings.units_behind():
-        issues = []
-        if unit.quota_met is False:
-            issues.append(f"có {unit.products} sản phẩm, chưa đạt chỉ tiêu {unit.quota}")
-        if unit.concretization.status in (LATE, MISSING):
-            issues.append(f"cụ thể hóa {STATUS_TEXT[unit.concretization.status].lower()}")
-        if unit.unit_report.status in (LATE, MISSING):
-            issues.append(f"báo cáo kỳ {STATUS_TEXT[unit.unit_report.status].lower()}")
-        out.append({"code": unit.code, "name": unit.name, "issues": "; ".join(issues)})
+    for unit in findings.units:
+        issues = findings.shortfalls(unit.code)
+        if issues:
+            out.append({"code": unit.code, "name": unit.name, "issues": "; ".join(issues)})
     return out
 
 

@@ -106,37 +106,15 @@ def next_period_label(period: Period) -> str:
 
 
 def document_fields(context: dict[str, Any]) -> dict[str, Any]:
-    """The fields a template may use beyond ``report_context`` (charts excepted): name lists,
-    table totals and the next period. Pure; documented in docs/templates.md."""
-    from tasks.compile import STATUS_TEXT
-    from tasks.verify import LATE, MISSING, NOT_DUE
-
-    units = context["units"]
-
-    def names(field: str, status: str) -> str:
-        return "; ".join(u["name"] for u in units if u[field] == STATUS_TEXT[status])
-
+    """The fields a template may use beyond ``report_context`` (charts excepted): table totals
+    and the next period. Pure; documented in docs/templates.md."""
     period = parse_period(context["period"]["key"])
     return {
-        "names": {
-            "below_quota": "; ".join(
-                f"{u['name']} ({u['products']}/{u['quota']})"
-                for u in units
-                if u["quota_met"] is False
-            ),
-            "concretization_late": names("concretization", LATE),
-            "concretization_missing": names("concretization", MISSING),
-            "concretization_not_due": names("concretization", NOT_DUE),
-            "reports_late": names("unit_report", LATE),
-            "reports_missing": names("unit_report", MISSING),
-            "reports_not_due": names("unit_report", NOT_DUE),
-        },
         "totals": {
             "by_area": sum(r["count"] for r in context["by_area"]),
             "by_channel": sum(r["count"] for r in context["by_channel"]),
             "by_kind": sum(r["count"] for r in context["by_kind"]),
-            "unit_products": sum(u["products"] for u in units),
-            "unit_quota": sum(u["quota"] for u in units if u["quota"] != ""),
+            "unit_products": sum(u["products"] for u in context["units"]),
         },
         "next_period": {"label": next_period_label(period)},
     }
@@ -210,8 +188,9 @@ def _figure(height_mm: float) -> Any:
     return fig
 
 
-def chart_units(units: list[dict[str, Any]]) -> bytes:
-    """Bars: each unit's products; a red tick: its quota where the Office set one. PNG bytes."""
+def chart_units(units: list[dict[str, Any]], quotas: dict[str, dict[str, Any]]) -> bytes:
+    """Bars: each unit's products; a red tick: its quota where the Office set one (``quotas``:
+    unit code -> ``{"quota", "met"}``, from the unit-quota rule). PNG bytes."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
@@ -221,15 +200,16 @@ def chart_units(units: list[dict[str, Any]]) -> bytes:
         ax = fig.add_subplot()
         xs = list(range(len(units)))
         counts = [u["products"] for u in units]
-        quotas = [u["quota"] if u["quota"] != "" else 0 for u in units]  # "": no quota set
-        colors = [{True: _MET, False: _BELOW}.get(u["quota_met"], _NO_QUOTA) for u in units]
+        quota_of = [quotas.get(u["code"], {}).get("quota") for u in units]  # None: no quota
+        met_of = [quotas.get(u["code"], {}).get("met") for u in units]
+        colors = [_NO_QUOTA if met is None else _MET if met else _BELOW for met in met_of]
         ax.bar(xs, counts, width=0.6, color=colors, zorder=2)
-        top = max([*counts, *quotas, 1])
-        for x, count, quota in zip(xs, counts, quotas, strict=True):
+        top = max([*counts, *(q or 0 for q in quota_of), 1])
+        for x, count, quota in zip(xs, counts, quota_of, strict=True):
             # the value goes above the bar or the quota tick, whichever is higher
-            ax.text(x, max(count, quota) + top * 0.02, str(count), ha="center", va="bottom",
+            ax.text(x, max(count, quota or 0) + top * 0.02, str(count), ha="center", va="bottom",
                     fontsize=7)  # fmt: skip
-        ticks = [(x, u["quota"]) for x, u in zip(xs, units, strict=True) if u["quota"] != ""]
+        ticks = [(x, q) for x, q in zip(xs, quota_of, strict=True) if q is not None]
         ax.hlines(
             [q for _, q in ticks], [x - 0.4 for x, _ in ticks], [x + 0.4 for x, _ in ticks],
             colors=_QUOTA, linewidth=2, zorder=3,
@@ -411,6 +391,58 @@ def _write_docx(docx: bytes, out: BinaryIO, fast: list[_FastRows], context: dict
                         part.write(row_xml.encode("utf-8"))
 
 
+# ----------------------------------------------------------------------------- loop columns
+
+
+def _fit_loop_columns(document: Any, context: dict[str, Any]) -> None:
+    """Widths for tables whose last columns come from a ``{%tc for %}`` loop.
+
+    Such a table names its list in its alternative-text title (``tblCaption``, e.g.
+    ``unit_columns``). docxtpl gives each repeated cell the template cell's width and stretches
+    the grid evenly, which LibreOffice draws as columns 1 mm wide. Here the cells before the loop
+    keep their width and the repeated ones share the rest of the table's width."""
+    for table in document.element.body.iter(_qn("tbl")):
+        caption = table.find(f"{_qn('tblPr')}/{_qn('tblCaption')}")
+        looped = context.get(caption.get(_qn("val"), "")) if caption is not None else None
+        if not isinstance(looped, list):
+            continue
+        rows = list(table.iter(_qn("tr")))
+        total = int(table.find(f"{_qn('tblPr')}/{_qn('tblW')}").get(_qn("w")))
+        header = [_cell_width(tc) for tc in rows[0].findall(_qn("tc"))]
+        fixed = header[: len(header) - len(looped)]
+        if looped:
+            share = (total - sum(fixed)) // len(looped)
+            widths = fixed + [share] * len(looped)
+        else:
+            widths = [w * total // sum(fixed) for w in fixed]
+        grid = table.find(_qn("tblGrid"))
+        for col in list(grid):
+            grid.remove(col)
+        for width in widths:
+            grid.append(_element("gridCol", w=str(width)))
+        for row in rows:
+            position = 0
+            for tc in row.findall(_qn("tc")):
+                span_el = tc.find(f"{_qn('tcPr')}/{_qn('gridSpan')}")
+                span = int(span_el.get(_qn("val"))) if span_el is not None else 1
+                width = tc.find(f"{_qn('tcPr')}/{_qn('tcW')}")
+                if width is not None:
+                    width.set(_qn("w"), str(sum(widths[position : position + span])))
+                    width.set(_qn("type"), "dxa")
+                position += span
+
+
+def _cell_width(tc: Any) -> int:
+    width = tc.find(f"{_qn('tcPr')}/{_qn('tcW')}")
+    return int(width.get(_qn("w"))) if width is not None else 0
+
+
+def _element(tag: str, **attributes: str) -> Any:
+    from lxml import etree
+
+    return etree.Element(_qn(tag), {_qn(k): v for k, v in attributes.items()})
+
+
 # ------------------------------------------------------------------------------------ render
 
 
@@ -468,7 +500,13 @@ def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
         raise RuntimeError(f"report_context already has {clash}; rename in tasks.document")
     full = _clean({**context, **extra})
     full["charts"] = {
-        "units": InlineImage(tpl, io.BytesIO(chart_units(full["units"])), width=Mm(CHART_WIDTH_MM)),
+        "units": InlineImage(
+            tpl,
+            io.BytesIO(
+                chart_units(full["units"], (full.get("unit_quota") or {}).get("by_unit", {}))
+            ),
+            width=Mm(CHART_WIDTH_MM),
+        ),
         "months": (
             InlineImage(tpl, io.BytesIO(chart_months(full["by_month"])), width=Mm(CHART_WIDTH_MM))
             if full["by_month"]
@@ -494,6 +532,7 @@ def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
     except jinja2.TemplateError as err:
         raise TemplateError(f"Mẫu báo cáo '{template.name}' không dùng được: {err}") from err
     _mark_fast_rows(tpl.docx, fast)
+    _fit_loop_columns(tpl.docx, full)
     _save(tpl, out, fast, full)
     return out
 

@@ -6,21 +6,19 @@ the Office decides (DESIGN: nothing a unit typed is lost)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
-import pandas as pd
-
+from tasks import rules
 from tasks.calendar import Period, report_window
 from tasks.collect import load_snapshot, snapshot_files
-from tasks.contract import CONCRETIZATIONS, DOSSIERS, UNIT_REPORTS, TabSpec
 from tasks.dates import format_vn
 from tasks.errors import SheetStructureError, SourceError
 from tasks.models import Problem, Records
 from tasks.normalize import normalize
 from tasks.plan import Plan
+from tasks.rules.base import Claim
 from tasks.stage import stage_task
-from tasks.verify import in_window, unit_report_due
 
 # Loads the records of the earliest snapshot read after a date (or None if there is none).
 Baseline = Callable[[date], tuple[datetime, Records] | None]
@@ -29,53 +27,32 @@ Baseline = Callable[[date], tuple[datetime, Records] | None]
 def find_backdated(
     records: Records, plan: Plan, period: Period, baseline: Baseline
 ) -> list[Problem]:
-    """Flags for concretisations, the period's unit reports and apologies that claim a date on
-    or before their deadline but were absent from the first data read after that deadline."""
-    window = report_window(period, plan.reporting.window)
-    reports = records.unit_reports[records.unit_reports["period"] == period.key]
-    due_in_window = records.dossiers[in_window(records.dossiers, "due", window)]
-    apologised = due_in_window[due_in_window["apology_date"].notna()]
-    # (rows that claim a date, their deadline, the tab, what identifies a row, its date column)
-    # Each deadline is the last day that counts as on time: 14/05 for "trước ngày 15/5/2026",
-    # Ngày hẹn trả less N days for an apology.
-    apology_days = timedelta(days=plan.deadlines.apology_days_before_due)
-    checks = [
-        (
-            records.concretizations,
-            plan.deadlines.concretization_last_day,
-            CONCRETIZATIONS,
-            ["unit", "date", "doc_number"],
-            "date",
-        ),
-        (reports, unit_report_due(plan, period), UNIT_REPORTS, ["unit", "period", "sent"], "sent"),
-        *(
-            (group, due - apology_days, DOSSIERS, ["code", "apology_date"], "apology_date")
-            for due, group in apologised.groupby("due")
-        ),
-    ]
+    """Flags for rows that claim a date on or before their rule's deadline (concretisations, the
+    period's unit reports, apologies: each rule's ``claims``) but were absent from the first data
+    read after that deadline. Each deadline is the last day that counts as on time: 14/05 for
+    "trước ngày 15/5/2026", Ngày hẹn trả less N days for an apology."""
+    end = report_window(period, plan.reporting.window).end  # claims do not depend on the day
     flags: list[Problem] = []
-    for rows, deadline, spec, identity, date_column in checks:
-        flags += _check(rows, deadline, baseline, records.tab_titles, spec, identity, date_column)
+    for claim in rules.claims(rules.make_scope(records, plan, period, end)):
+        flags += _check(claim, baseline, records.tab_titles)
     return sorted(flags, key=lambda p: (p.tab, p.row or 0))
 
 
-def _check(
-    rows: pd.DataFrame,
-    deadline: date,
-    baseline: Baseline,
-    titles: dict[str, str],
-    spec: TabSpec,
-    identity: list[str],
-    date_column: str,
-) -> list[Problem]:
-    claimed = rows[rows[date_column] <= deadline]
+def _check(claim: Claim, baseline: Baseline, titles: dict[str, str]) -> list[Problem]:
+    spec, identity, date_column, deadline = (
+        claim.tab,
+        claim.identity,
+        claim.date_column,
+        claim.deadline,
+    )
+    claimed = claim.rows[claim.rows[date_column] <= deadline]
     if claimed.empty:
         return []
     earlier = baseline(deadline)
     if earlier is None:
         return []  # no data read after the deadline before this run: nothing to compare with
     read_at, old = earlier
-    known = set(getattr(old, spec.key)[identity].itertuples(index=False, name=None))
+    known = set(getattr(old, spec.key)[list(identity)].itertuples(index=False, name=None))
     tab = titles.get(spec.key, spec.title)
     column = next(c.header for c in spec.columns if c.key == date_column)
     flags = []

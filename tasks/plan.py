@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from tasks.errors import PlanError
+from tasks.rules import REGISTRY, enabled, settings_for
 from tasks.text import is_email_address, match_key, shortened
 
 
@@ -79,50 +80,11 @@ class Kind(_Strict):
     aliases: list[str] = []
 
 
-class Deadlines(_Strict):
-    concretization: date
-    # The plan says "trước ngày 15/5/2026": the day itself is late unless the Office says otherwise.
-    concretization_inclusive: bool = False
-    concretization_wording: str = ""  # the plan's own words, quoted by the report
-    unit_report_working_days: int = Field(ge=0, le=60)
-    # Apology slip at least N days before the due date (ND 61/2018 as amended; default 1).
-    apology_days_before_due: int = Field(default=1, ge=0, le=30)
-
-    @property
-    def concretization_text(self) -> str:
-        """The deadline in the plan's words: ``trước ngày 15/5/2026``."""
-        if self.concretization_wording:
-            return self.concretization_wording
-        day = self.concretization
-        prefix = "chậm nhất ngày" if self.concretization_inclusive else "trước ngày"
-        return f"{prefix} {day.day}/{day.month}/{day.year}"
-
-    @property
-    def concretization_last_day(self) -> date:
-        """The last day a concretisation is on time (14/5 for "trước ngày 15/5")."""
-        if self.concretization_inclusive:
-            return self.concretization
-        return self.concretization - timedelta(days=1)
-
-    def concretization_on_time(self, done: date) -> bool:
-        return done <= self.concretization_last_day
-
-
-class Quotas(_Strict):
-    """The plan's own quota: the website. Units have none unless the roster sets one."""
-
-    website_per_month: int = Field(ge=0)
-    website_kinds: list[str]
-
-
 class Reporting(_Strict):
     window: Literal["nd09", "calendar"] = "nd09"
 
 
 class Reminders(_Strict):
-    concretization_days_before: list[int] = [5, 1]
-    overdue_every_days: int = Field(default=7, ge=1)
-    quota_working_days_left: int = Field(default=3, ge=0)
     max_start_delay_hours: float = Field(default=6, gt=0)
 
 
@@ -165,8 +127,8 @@ class Plan(_Strict):
     areas: list[Area] = Field(min_length=1)
     channels: list[Channel] = Field(min_length=1)
     kinds: list[Kind] = Field(min_length=1)
-    deadlines: Deadlines
-    quotas: Quotas
+    # Rule key -> its settings (tasks.rules); a rule the file leaves out is off.
+    rules: dict[str, Any]
     reporting: Reporting = Reporting()
     reminders: Reminders = Reminders()
     recipients: Recipients
@@ -175,16 +137,32 @@ class Plan(_Strict):
     calendar: CalendarOverrides = CalendarOverrides()
     retention: Retention = Retention()
 
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rule_settings(cls, value: Any) -> Any:
+        """Each entry validated by its rule's own settings; errors named by their key."""
+        if not isinstance(value, dict):
+            return value  # pydantic says what the section must be
+        parsed, errors = {}, []
+        for key, raw in value.items():
+            if key not in REGISTRY:
+                errors.append(f"rules.{key}: không có quy tắc này (có: {', '.join(REGISTRY)})")
+                continue
+            try:
+                parsed[key] = settings_for(key, raw)
+            except ValidationError as err:
+                errors += [
+                    f"rules.{key}.{'.'.join(str(p) for p in e['loc'])}: {_vietnamese(e)}"
+                    for e in err.errors()
+                ]
+        if errors:
+            raise ValueError("; ".join(errors))
+        return parsed
+
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
-        kind_keys = {k.key for k in self.kinds}
-        unknown = [k for k in self.quotas.website_kinds if k not in kind_keys]
-        if unknown:
-            raise ValueError(
-                f"quotas.website_kinds: không có loại sản phẩm {unknown} trong 'kinds'"
-            )
-        if not any(c.key == "website" for c in self.channels):
-            raise ValueError("channels: thiếu hình thức có key 'website' (Trang thông tin điện tử)")
+        for rule, settings in enabled(self):
+            rule.check_plan(settings, self)
         for what, names in (
             ("areas", [n for a in self.areas for n in [a.name, *a.aliases]]),
             ("channels", [n for c in self.channels for n in [c.name, *c.aliases]]),

@@ -338,6 +338,12 @@ def data_table(
     return table
 
 
+def name_loop_columns(table, list_name: str) -> None:
+    """Name the list a ``{%tc for %}`` loop repeats (the table's alternative-text title):
+    tasks/document.py gives the repeated columns the width left by the others."""
+    _tbl_pr_child(table, f'<w:tblCaption {nsdecls("w")} w:val="{list_name}"/>', "w:tblDescription")
+
+
 def marker_table(doc, widths: list[float], header: list[str], markers: list[C]):
     """Header row + one ``[[list.field]]`` marker row that tasks/document.py repeats per item."""
     table = make_table(doc, widths, borders=True)
@@ -413,6 +419,12 @@ def title_block(doc) -> None:
 # ---------------------------------------------------------------------------------------- body
 
 
+def numbered(doc, title: str) -> None:
+    """A level-2 heading numbered by the template itself: a section whose rule the plan file
+    turns off is left out without a gap in the numbers."""
+    para(doc, "{% set sec.n = sec.n + 1 %}{{ sec.n }}. " + title, H2)
+
+
 def section_results(doc) -> None:
     para(
         doc,
@@ -421,31 +433,52 @@ def section_results(doc) -> None:
         "tổng hợp đến ngày {{ as_of }}) như sau:",
     )
     para(doc, "I. KẾT QUẢ THỰC HIỆN", H1)
+    para(doc, "{%p set sec = namespace(n=0) %}")
 
-    # 1. Concretisation
-    para(doc, "1. Cụ thể hóa nội dung tuyên truyền", H2)
+    # The plan's requirements, one row per rule the plan file turns on.
+    numbered(doc, "Kết quả thực hiện các yêu cầu của Kế hoạch")
+    data_table(
+        doc,
+        [10, 62, 70, 23],
+        ["STT", "Yêu cầu của Kế hoạch", "Kết quả thực hiện", "Đánh giá"],
+        "r in requirements",
+        [
+            C("{{ r.stt }}", align=CENTER),
+            C("{{ r.clause }}"),
+            C("{{ r.verdict }}"),
+            C("{{ r.met_text }}", align=CENTER),
+        ],
+        text=SMALL_TEXT,
+        head=SMALL_HEAD,
+    )
+    para(doc, "", TABLE_TEXT)
+
+    # Concretisation
+    para(doc, "{%p if concretization %}")
+    numbered(doc, "Cụ thể hóa nội dung tuyên truyền")
     para(
         doc,
         "Theo Kế hoạch, các đơn vị hoàn thành việc cụ thể hóa nội dung tuyên truyền "
-        "{{ summary.concretization_deadline }}. Đến ngày {{ as_of }}, có "
-        "{{ summary.concretization_on_time }}/{{ summary.units }} đơn vị hoàn thành đúng hạn"
-        "{% if summary.concretization_late %}; {{ summary.concretization_late }} đơn vị hoàn "
-        "thành không đúng hạn ({{ names.concretization_late }}){% endif %}"
-        "{% if summary.concretization_missing %}; {{ summary.concretization_missing }} đơn vị "
-        "chưa thực hiện ({{ names.concretization_missing }}){% endif %}"
-        "{% if names.concretization_not_due %}; các đơn vị còn lại chưa đến hạn "
-        "({{ names.concretization_not_due }}){% endif %}.",
+        "{{ concretization.deadline }}. Đến ngày {{ as_of }}, có "
+        "{{ concretization.on_time }}/{{ concretization.units }} đơn vị hoàn thành đúng hạn"
+        "{% if concretization.late %}; {{ concretization.late }} đơn vị hoàn "
+        "thành không đúng hạn ({{ concretization.late_names }}){% endif %}"
+        "{% if concretization.missing %}; {{ concretization.missing }} đơn vị "
+        "chưa thực hiện ({{ concretization.missing_names }}){% endif %}"
+        "{% if concretization.not_due_names %}; các đơn vị còn lại chưa đến hạn "
+        "({{ concretization.not_due_names }}){% endif %}.",
     )
+    para(doc, "{%p endif %}")
 
-    # 2. Products
-    para(doc, "2. Sản phẩm tuyên truyền", H2)
+    # Products
+    numbered(doc, "Sản phẩm tuyên truyền")
     para(
         doc,
         "Trong kỳ, các phòng, đơn vị thực hiện {{ summary.products }} sản phẩm tuyên truyền về "
-        "cải cách hành chính{% if summary.with_quota %}; {{ summary.quota_met }}/"
-        "{{ summary.with_quota }} đơn vị được Văn phòng Sở giao chỉ tiêu đã đạt chỉ tiêu"
-        "{% if names.below_quota %} (chưa đạt: {{ names.below_quota }}){% endif %}{% endif %}. "
-        "Kết quả cụ thể như sau:",
+        "cải cách hành chính{% if unit_quota and unit_quota.with_quota %}; {{ unit_quota.met }}/"
+        "{{ unit_quota.with_quota }} đơn vị được Văn phòng Sở giao chỉ tiêu đã đạt chỉ tiêu"
+        "{% if unit_quota.below_names %} (chưa đạt: {{ unit_quota.below_names }}){% endif %}"
+        "{% endif %}. Kết quả cụ thể như sau:",
     )
     para(doc, "a) Theo nội dung tuyên truyền", H3)
     data_table(
@@ -477,33 +510,40 @@ def section_results(doc) -> None:
         [C("Tổng cộng", 2, CENTER), C("{{ totals.by_kind }}", align=CENTER)],
     )
     para(doc, "", TABLE_TEXT)
-    para(doc, "d) Theo đơn vị, so với chỉ tiêu", H3)
-    data_table(
+    para(doc, "d) Kết quả của từng phòng, đơn vị", H3)
+    # One column per column a rule adds ({%tc for %}: docxtpl repeats the middle cell).
+    units = data_table(
         doc,
-        [13, 82, 24, 22, 24],
-        ["STT", "Phòng, đơn vị", "Số sản phẩm", "Chỉ tiêu", "Kết quả"],
+        [10, 44, 15, 32, 32, 32],
+        ["STT", "Phòng, đơn vị", "Số sản phẩm", "{%tc for c in unit_columns %}", "{{ c }}",
+         "{%tc endfor %}"],
         "u in units",
         [
             C("{{ u.stt }}", align=CENTER),
             C("{{ u.name }}"),
             C("{{ u.products }}", align=CENTER),
-            C("{{ u.quota }}", align=CENTER),
-            C("{{ u.quota_text }}", align=CENTER),
+            C("{%tc for v in u.cells %}"),
+            C("{{ v }}", align=CENTER),
+            C("{%tc endfor %}"),
         ],
         [
             C("Tổng cộng", 2, CENTER),
             C("{{ totals.unit_products }}", align=CENTER),
-            C("{{ totals.unit_quota }}", align=CENTER),
-            C("{{ summary.quota_met }}/{{ summary.with_quota }} đạt", align=CENTER),
+            C("{%tc for c in unit_columns %}"),
+            C(""),
+            C("{%tc endfor %}"),
         ],
-    )
+        text=SMALL_TEXT,
+        head=SMALL_HEAD,
+    )  # fmt: skip
+    name_loop_columns(units, "unit_columns")
     para(
         doc,
         "Số sản phẩm gồm mọi loại sản phẩm tuyên truyền (tin, bài, infographic, video, tờ gấp, "
-        "hội nghị và sản phẩm khác). Kế hoạch không giao chỉ tiêu cho từng đơn vị; chỉ tiêu "
-        "(nếu có) do Văn phòng Sở giao trong danh sách đơn vị, là số sản phẩm tối thiểu mỗi "
-        "tháng{% if period.kind != 'month' %} nhân với số tháng của kỳ báo cáo đã bắt đầu"
-        "{% endif %}; đơn vị không được giao chỉ tiêu thì không đánh giá."
+        "hội nghị và sản phẩm khác).{% if unit_quota %} Kế hoạch không giao chỉ tiêu cho từng "
+        "đơn vị; chỉ tiêu (nếu có) do Văn phòng Sở giao trong danh sách đơn vị, là số sản phẩm "
+        "tối thiểu mỗi tháng{% if period.kind != 'month' %} nhân với số tháng của kỳ báo cáo đã "
+        "bắt đầu{% endif %}; đơn vị không được giao chỉ tiêu thì không đánh giá.{% endif %}"
         "{% if inactive.products %} Ngoài ra, {{ inactive.names }} (đã ngừng hoạt động) có "
         "{{ inactive.products }} sản phẩm trong kỳ, đã tính vào các bảng tổng hợp theo nội dung, "
         "hình thức và loại sản phẩm.{% endif %}",
@@ -531,8 +571,9 @@ def section_results(doc) -> None:
     )
     para(doc, "{%p endif %}", CENTERED)
 
-    # 3. Website quota
-    para(doc, "3. Chỉ tiêu tin, bài trên Trang thông tin điện tử của Sở", H2)
+    # Website quota
+    para(doc, "{%p if website %}")
+    numbered(doc, "Chỉ tiêu tin, bài trên Trang thông tin điện tử của Sở")
     para(doc, "{%p if period.kind == 'month' %}")
     para(
         doc,
@@ -571,56 +612,40 @@ def section_results(doc) -> None:
     )
     para(doc, "", TABLE_TEXT)
     para(doc, "{%p endif %}")
+    para(doc, "{%p endif %}")
 
-    # 4. Unit reports
-    para(doc, "4. Báo cáo định kỳ của các phòng, đơn vị", H2)
+    # Unit reports
+    para(doc, "{%p if unit_reports %}")
+    numbered(doc, "Báo cáo định kỳ của các phòng, đơn vị")
     para(
         doc,
-        "{% if summary.unit_reports_required %}"
+        "{% if unit_reports.required %}"
         "Hạn gửi báo cáo {{ period.label }} của các phòng, đơn vị là ngày "
-        "{{ summary.unit_report_due }}. Văn phòng Sở đã nhận "
-        "{{ summary.reports_on_time + summary.reports_late }}/{{ summary.units }} báo cáo "
-        "({{ summary.reports_on_time }} đúng hạn"
-        "{% if summary.reports_late %}, {{ summary.reports_late }} trễ hạn: "
-        "{{ names.reports_late }}{% endif %})"
-        "{% if summary.reports_missing %}; {{ summary.reports_missing }} đơn vị chưa gửi: "
-        "{{ names.reports_missing }}{% endif %}"
-        "{% if names.reports_not_due %}; chưa đến hạn: {{ names.reports_not_due }}{% endif %}. "
+        "{{ unit_reports.due }}. Văn phòng Sở đã nhận "
+        "{{ unit_reports.on_time + unit_reports.late }}/{{ unit_reports.units }} báo cáo "
+        "({{ unit_reports.on_time }} đúng hạn"
+        "{% if unit_reports.late %}, {{ unit_reports.late }} trễ hạn: "
+        "{{ unit_reports.late_names }}{% endif %})"
+        "{% if unit_reports.missing %}; {{ unit_reports.missing }} đơn vị chưa gửi: "
+        "{{ unit_reports.missing_names }}{% endif %}"
+        "{% if unit_reports.not_due_names %}; chưa đến hạn: {{ unit_reports.not_due_names }}"
+        "{% endif %}."
         "{% else %}"
         "Kế hoạch giao các phòng, đơn vị báo cáo định kỳ hằng tháng, 6 tháng và năm; kỳ "
-        "{{ period.label }} không có báo cáo riêng của đơn vị. "
-        "{% endif %}"
-        "Tình hình cụ thể hóa nội dung và gửi báo cáo của từng đơn vị:",
+        "{{ period.label }} không có báo cáo riêng của đơn vị."
+        "{% endif %}",
     )
-    data_table(
-        doc,
-        [12, 55, 25, 24, 25, 24],
-        ["STT", "Phòng, đơn vị", "Cụ thể hóa", "Ngày hoàn thành", "Báo cáo kỳ", "Ngày gửi"],
-        "u in units",
-        [
-            C("{{ u.stt }}", align=CENTER),
-            C("{{ u.name }}"),
-            C("{{ u.concretization }}", align=CENTER),
-            C("{{ u.concretization_date }}", align=CENTER),
-            C("{{ u.unit_report }}", align=CENTER),
-            C("{{ u.unit_report_date }}", align=CENTER),
-        ],
-        [
-            C("Tổng cộng: {{ summary.units }} đơn vị", 2, CENTER),
-            C("{{ summary.concretization_on_time }} đúng hạn", 2, CENTER),
-            C("{{ summary.reports_on_time }} đúng hạn", 2, CENTER),
-        ],
-    )
-    para(doc, "", TABLE_TEXT)
+    para(doc, "{%p endif %}")
 
-    # 5. Late dossiers and apologies
-    para(doc, "5. Hồ sơ giải quyết trễ hẹn và việc xin lỗi người dân, tổ chức", H2)
-    para(doc, "{%p if late_dossiers %}")
+    # Late dossiers and apologies
+    para(doc, "{%p if apologies %}")
+    numbered(doc, "Hồ sơ giải quyết trễ hẹn và việc xin lỗi người dân, tổ chức")
+    para(doc, "{%p if apologies.dossiers %}")
     para(
         doc,
-        "Trong kỳ có {{ summary.late_dossiers }} hồ sơ thủ tục hành chính giải quyết trễ hẹn; "
-        "{{ summary.apologies_on_time }}/{{ summary.late_dossiers }} hồ sơ có phiếu xin lỗi và "
-        "hẹn lại ngày trả kết quả đúng quy định (chậm nhất {{ summary.apology_days_before_due }} "
+        "Trong kỳ có {{ apologies.count }} hồ sơ thủ tục hành chính giải quyết trễ hẹn; "
+        "{{ apologies.on_time }}/{{ apologies.count }} hồ sơ có phiếu xin lỗi và "
+        "hẹn lại ngày trả kết quả đúng quy định (chậm nhất {{ apologies.days_before_due }} "
         "ngày trước ngày hẹn trả). Chi tiết:",
     )
     data_table(
@@ -628,7 +653,7 @@ def section_results(doc) -> None:
         [11, 29, 37, 27, 21, 40],
         ["STT", "Mã hồ sơ", "Thủ tục hành chính", "Đơn vị", "Hẹn trả\nNgày trả",
          "Phiếu xin lỗi, hẹn lại"],
-        "d in late_dossiers",
+        "d in apologies.dossiers",
         [
             C("{{ d.stt }}", align=CENTER),
             C("{{ d.code }}"),
@@ -644,8 +669,8 @@ def section_results(doc) -> None:
         ],
         [
             C(
-                "Tổng cộng: {{ summary.late_dossiers }} hồ sơ trễ hẹn, "
-                "{{ summary.apologies_on_time }} hồ sơ xin lỗi đúng hạn",
+                "Tổng cộng: {{ apologies.count }} hồ sơ trễ hẹn, "
+                "{{ apologies.on_time }} hồ sơ xin lỗi đúng hạn",
                 6,
                 CENTER,
             )
@@ -656,6 +681,7 @@ def section_results(doc) -> None:
     para(doc, "", TABLE_TEXT)
     para(doc, "{%p else %}")
     para(doc, "Trong kỳ, không có hồ sơ thủ tục hành chính giải quyết trễ hẹn.")
+    para(doc, "{%p endif %}")
     para(doc, "{%p endif %}")
 
 

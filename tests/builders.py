@@ -45,3 +45,21 @@ def product(
     link: str = "https://sxd.daklak.gov.vn/tin-1",
 ) -> list[Any]:
     return [day, unit, area, channel, kind, title, link, "", ""]
+
+
+def with_rule(plan: Any, key: str, **settings: Any) -> Any:
+    """``plan`` with rule ``key``'s settings changed (as if the plan file said so)."""
+    changed = plan.rules[key].model_copy(update=settings)
+    return plan.model_copy(update={"rules": {**plan.rules, key: changed}})
+
+
+def without_rule(plan: Any, key: str) -> Any:
+    """``plan`` with rule ``key`` left out of the plan file (turned off)."""
+    return plan.model_copy(update={"rules": {k: v for k, v in plan.rules.items() if k != key}})
+
+
+def unit_result(findings: Any, code: str) -> dict[str, Any]:
+    """Unit ``code``'s entry of ket-qua.json: every rule's fields about it."""
+    from tasks.compile import build_result
+
+    return next(u for u in build_result(findings)["units"] if u["code"] == code)

@@ -19,11 +19,12 @@ import pandas as pd
 import pytest
 
 from tasks.calendar import parse_period
+from tasks.compile import build_result
 from tasks.errors import SheetStructureError
 from tasks.models import Problem, RawBook, RawTab, Records
 from tasks.normalize import MAX_TEXT, check_structure, normalize
 from tasks.verify import Findings, verify
-from tests.builders import ROSTER, book, product
+from tests.builders import ROSTER, book, product, unit_result
 from tests.reliability import record
 
 AS_OF = date(2026, 6, 5)  # also the day tests.builders.book was "read"
@@ -216,7 +217,7 @@ def blank_rows_skipped(records: Records, findings: Findings) -> str:
 
 
 def empty_tab_ok(records: Records, findings: Findings) -> str:
-    assert records.dossiers.empty and findings.late_dossiers == []
+    assert records.dossiers.empty and build_result(findings)["late_dossiers"] == []
     return "no dossiers, no problems, the other tabs counted"
 
 
@@ -234,8 +235,8 @@ def headers_matched(records: Records, findings: Findings) -> str:
 
 def quota_default(code: str) -> Callable[[Records, Findings], str]:
     def check(records: Records, findings: Findings) -> str:
-        unit = next(u for u in findings.units if u.code == code)
-        assert unit.quota is None and unit.quota_met is None  # the plan sets no unit quota
+        unit = unit_result(findings, code)
+        assert unit["quota"] is None and unit["quota_met"] is None  # the plan sets no unit quota
         return f"unit {code} kept with no quota (no verdict)"
 
     return check
@@ -257,8 +258,12 @@ def email_dropped(records: Records, findings: Findings) -> str:
 
 def dossier_flag(code: str, apology: str, missed: bool) -> Callable[[Records, Findings], str]:
     def check(records: Records, findings: Findings) -> str:
-        found = next(d for d in findings.late_dossiers if d.code == code)
-        assert (found.apology.status, found.missed_new_due) == (apology, missed)
+        found = next(d for d in build_result(findings)["late_dossiers"] if d["code"] == code)
+        assert found["apology"]["status"] == apology
+        dossier = next(
+            d for d in findings.outcome("apologies").context["dossiers"] if d["code"] == code
+        )
+        assert dossier["missed_new_due"] == missed
         return f"dossier {code}: apology {apology}" + (", late again after its new date" * missed)
 
     return check
@@ -266,7 +271,7 @@ def dossier_flag(code: str, apology: str, missed: bool) -> Callable[[Records, Fi
 
 def concretization_is(code: str, status: str) -> Callable[[Records, Findings], str]:
     def check(records: Records, findings: Findings) -> str:
-        assert next(u for u in findings.units if u.code == code).concretization.status == status
+        assert unit_result(findings, code)["concretization"]["status"] == status
         return f"unit {code}: concretisation {status}"
 
     return check

@@ -6,7 +6,6 @@ from tasks.compile import (
     content_hash,
     date_line,
     report_context,
-    shortcomings,
     summary_rows,
 )
 from tasks.normalize import normalize
@@ -36,9 +35,11 @@ def test_result_has_exactly_the_design_fields(plan):
     )
     result = build_result(findings)
     assert set(result) == {
-        "period", "window", "as_of", "units", "website", "late_dossiers", "problems",
+        "period", "window", "as_of", "rules", "units", "website", "late_dossiers", "problems",
         "backdated", "totals",
     }  # fmt: skip
+    assert [r["key"] for r in result["rules"]] == list(plan.rules)
+    assert result["rules"][2]["clause"] == plan.rules["concretization"].clause
     assert result["window"] == {"start": "2026-04-15", "end": "2026-05-14"}
     assert result["as_of"] == "2026-06-05"
     vp = result["units"][0]
@@ -91,7 +92,7 @@ def test_content_hash_follows_figures_and_annex_not_the_as_of_date(plan):
 
 def test_shortcomings_name_units_but_not_internal_data_problems(plan):
     findings = findings_for(plan, products=[product("20/04/2026", "PHÒNG X")])
-    text = " ".join(shortcomings(findings, plan))
+    text = " ".join(findings.shortcomings())
     assert "Văn phòng Sở (0/4)" in text
     assert "Thanh tra Sở" in text  # no concretisation and no report
     # The bad row is the Office's clean-up, not a shortcoming reported to Sở Nội vụ.
@@ -103,5 +104,8 @@ def test_summary_rows_one_per_active_unit_then_problems(plan):
     rows = summary_rows(findings, "2026-06-05T08:00:00+07:00")
     codes = [r[0] for r in rows[2:5]]
     assert codes == ["VP", "QLXD", "TTR"]
+    assert rows[1] == ["Mã đơn vị", "Tên đơn vị", "Số tin bài", "Chỉ tiêu - kết quả",
+                       "Cụ thể hóa", "Báo cáo kỳ"]  # fmt: skip
+    assert rows[2] == ["VP", "Văn phòng Sở", 0, "4 - Chưa đạt", "Chưa có", "Chưa có"]
     assert rows[6] == ["Lỗi dữ liệu cần sửa (1)"]
     assert rows[8][:3] == ["Tin bài", 2, "Đơn vị"]

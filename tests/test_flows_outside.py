@@ -75,7 +75,8 @@ def test_report_e_mailed_once_through_smtp(out, monkeypatch):
     message = message_from_bytes(captured.raw, policy=policy.default)
     assert message["Subject"] == "Báo cáo kết quả thông tin, tuyên truyền CCHC tháng 5/2026"
     body = message.get_body(("plain",)).get_content()
-    assert "Đơn vị được Văn phòng Sở giao chỉ tiêu đã đạt: 3/3" in body
+    assert "- Chỉ tiêu sản phẩm tuyên truyền do Văn phòng Sở giao cho đơn vị: 3/3 đơn vị" in body
+    assert "- Cụ thể hóa nội dung tuyên truyền: Hạn hoàn thành trước ngày 15/5/2026; 5/10" in body
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "Báo cáo tuyên truyền CCHC tháng 5-2026.docx"
     path = out / "attached.docx"

@@ -27,11 +27,20 @@ def test_the_plan_file_mirrors_the_plans_own_words(plan):
     assert plan.noi_nhan[0].startswith("Sở Nội vụ") and plan.noi_nhan[-1] == "Lưu: VT, VP (Tr)."
     assert any(line.startswith("UBND tỉnh") for line in plan.noi_nhan)
     # "trước ngày 15/5/2026": the 15th itself is late
-    assert plan.deadlines.concretization_text == "trước ngày 15/5/2026"
-    assert plan.deadlines.concretization_on_time(date(2026, 5, 14))
-    assert not plan.deadlines.concretization_on_time(date(2026, 5, 15))
-    assert plan.deadlines.apology_days_before_due == 1
-    assert not hasattr(plan.quotas, "unit_default_per_month")  # the plan sets no unit quota
+    concretization = plan.rules["concretization"]
+    assert concretization.text == "trước ngày 15/5/2026"
+    assert concretization.on_time(date(2026, 5, 14))
+    assert not concretization.on_time(date(2026, 5, 15))
+    assert plan.rules["apologies"].days_before_due == 1
+    # The plan sets no unit quota: the rule only reads the roster's column.
+    assert set(type(plan.rules["unit_quota"]).model_fields) == {
+        "clause",
+        "remind_working_days_left",
+    }
+    # Each rule quotes the plan's own sentence.
+    assert "trước ngày 15/5/2026" in concretization.clause
+    assert "ít nhất 01 tin/bài viết về CCHC mỗi tháng" in plan.rules["website"].clause
+    assert "xin lỗi bằng văn bản khi hồ sơ trễ hẹn" in plan.rules["apologies"].clause
 
 
 def test_the_report_cites_the_plan_without_blanks_until_it_is_numbered(plan):
@@ -45,8 +54,10 @@ def test_the_report_cites_the_plan_without_blanks_until_it_is_numbered(plan):
 
 def test_real_plan_loads(plan):
     assert [a.number for a in plan.areas] == [1, 2, 3, 4, 5, 6, 7]
-    assert str(plan.deadlines.concretization) == "2026-05-15"
-    assert plan.quotas.website_per_month == 1
+    assert str(plan.rules["concretization"].deadline) == "2026-05-15"
+    assert plan.rules["website"].per_month == 1
+    assert list(plan.rules) == ["website", "unit_quota", "concretization", "unit_reports",
+                                "apologies"]  # fmt: skip
     assert plan.reporting.window == "nd09"
     assert {c.key for c in plan.channels if c.online} == {"website", "zalo", "fanpage"}
 
@@ -54,11 +65,12 @@ def test_real_plan_loads(plan):
 @pytest.mark.parametrize(
     ("old", "new", "fragment"),
     [
-        ("concretization: 2026-05-15", "concretization: 2026-15-05", "deadlines.concretization"),
-        ("website_per_month: 1", "website_per_month: -1", "quotas.website_per_month"),
+        ("deadline: 2026-05-15", "deadline: 2026-15-05", "rules.concretization.deadline"),
+        ("per_month: 1", "per_month: -1", "rules.website.per_month"),
         ("window: nd09", "window: quy", "reporting.window"),
-        ("apology_days_before_due: 1", "apology_days_before_du: 1", "apology_days_before_du"),
-        ("website_kinds: [tin, bai]", "website_kinds: [tin, tin_tuc]", "tin_tuc"),
+        ("days_before_due: 1", "days_before_du: 1", "rules.apologies.days_before_du"),
+        ("kinds: [tin, bai]", "kinds: [tin, tin_tuc]", "tin_tuc"),
+        ("  apologies:\n", "  apology:\n", "rules.apology: không có quy tắc này"),
         ("giamdoc@sxd.daklak.gov.vn", "giám đốc@sxd", "recipients.leadership.0.email"),
     ],
 )

@@ -1,8 +1,9 @@
 from datetime import date
 
 from flows.common import started_too_late
+from tasks.calendar import open_month
 from tasks.normalize import normalize
-from tasks.reminders import due_reminders, open_month
+from tasks.reminders import due_reminders
 from tests.builders import book, product
 
 

@@ -74,10 +74,15 @@ def content_hash(result: dict[str, Any], context: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def date_line(place: str, day: date) -> str:
-    """``Đắk Lắk, ngày 05 tháng 02 năm 2026``: leading zero for days < 10, months 1-2 (ND 30)."""
+def date_words(day: date) -> str:
+    """``ngày 05 tháng 02 năm 2026``: leading zero for days < 10, months 1-2 (ND 30)."""
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def date_line(place: str, day: date) -> str:
+    """``Đắk Lắk, ngày 05 tháng 02 năm 2026``: the report's place and date (ND 30)."""
+    return f"{place}, {date_words(day)}"
 
 
 def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
@@ -102,6 +107,7 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "window": {"start": _vn(findings.window.start), "end": _vn(findings.window.end)},
         "as_of": _vn(findings.as_of),
         "date_line": date_line(plan.agency.place, findings.as_of),
+        "report_date": date_words(findings.as_of),
         "summary": {
             "units": len(findings.units),
             "products": len(findings.products),
@@ -132,6 +138,10 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "by_channel": table(findings.totals["by_channel"]),
         "by_kind": table(findings.totals["by_kind"]),
         "shortcomings": findings.shortcomings(),
+        "strengths": strengths(findings),
+        "causes": findings.causes(),
+        "behind_names": "; ".join(u.name for u in findings.units if findings.shortfalls(u.code)),
+        "texts": plan.report_texts.model_dump(),
         "products": [
             {
                 "stt": i,
@@ -163,6 +173,23 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         outcome = findings.outcome(key)
         context[key] = outcome.context if outcome else None
     return context
+
+
+def strengths(findings: Findings) -> list[str]:
+    """Section III.1 (ưu điểm), from the figures: what was done and each requirement met."""
+    channels = [name for name, count in findings.totals["by_channel"].items() if count]
+    items = []
+    if len(findings.products):
+        items.append(
+            f"Các phòng, đơn vị thực hiện {len(findings.products)} sản phẩm tuyên truyền về cải "
+            f"cách hành chính qua {len(channels)} hình thức ({', '.join(channels)})."
+        )
+    items += [
+        f"Đạt yêu cầu của Kế hoạch về {o.title[0].lower() + o.title[1:]}: {o.verdict}"
+        for o in findings.outcomes
+        if o.met is True
+    ]
+    return items
 
 
 def summary_rows(findings: Findings, run_time: str) -> list[list[str | int]]:

@@ -432,6 +432,24 @@ def _fit_loop_columns(document: Any, context: dict[str, Any]) -> None:
                 position += span
 
 
+def _keep_last_rows_together(document: Any) -> None:
+    """Keep each table's last row (its totals) on the page of the row before it: Word and
+    LibreOffice would otherwise move a totals row alone to the next page."""
+    for table in document.element.body.iter(_qn("tbl")):
+        rows = table.findall(_qn("tr"))
+        if len(rows) < 3:
+            continue
+        for p in rows[-2].iter(_qn("p")):
+            p_pr = p.find(_qn("pPr"))
+            if p_pr is None:
+                p_pr = _element("pPr")
+                p.insert(0, p_pr)
+            if p_pr.find(_qn("keepNext")) is None:
+                # after pStyle, the only child that precedes keepNext in the schema
+                style = p_pr.find(_qn("pStyle"))
+                p_pr.insert(0 if style is None else 1, _element("keepNext"))
+
+
 def _cell_width(tc: Any) -> int:
     width = tc.find(f"{_qn('tcPr')}/{_qn('tcW')}")
     return int(width.get(_qn("w"))) if width is not None else 0
@@ -533,6 +551,7 @@ def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
         raise TemplateError(f"Mẫu báo cáo '{template.name}' không dùng được: {err}") from err
     _mark_fast_rows(tpl.docx, fast)
     _fit_loop_columns(tpl.docx, full)
+    _keep_last_rows_together(tpl.docx)
     _save(tpl, out, fast, full)
     return out
 

@@ -112,6 +112,16 @@ class Signer(_Strict):
     name: str
 
 
+class ReportTexts(_Strict):
+    """What the Office writes itself for a section of the report, one paragraph per item, used
+    as is; left empty, the report writes its own sentences from the figures."""
+
+    steering: list[str] = []  # I. Công tác chỉ đạo, triển khai
+    strengths: list[str] = []  # III.1 Ưu điểm
+    causes: list[str] = []  # III.3 Nguyên nhân
+    proposals: list[str] = []  # V. Đề xuất, kiến nghị
+
+
 class CalendarOverrides(_Strict):
     extra_holidays: list[date] = []
     extra_working_days: list[date] = []
@@ -134,6 +144,7 @@ class Plan(_Strict):
     recipients: Recipients
     noi_nhan: list[str]
     signer: Signer
+    report_texts: ReportTexts = ReportTexts()
     calendar: CalendarOverrides = CalendarOverrides()
     retention: Retention = Retention()
 

@@ -58,6 +58,9 @@ class Findings:
     def shortcomings(self) -> list[str]:
         return [s for o in self.outcomes for s in o.shortcomings]
 
+    def causes(self) -> list[str]:
+        return [c for o in self.outcomes for c in o.causes]
+
 
 def known_on(records: Records, as_of: date) -> Records:
     """The records as they stood on ``as_of``: what is dated later had not happened yet, so a

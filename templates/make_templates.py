@@ -432,7 +432,19 @@ def section_results(doc) -> None:
         "{{ period.label }} (số liệu từ ngày {{ window.start }} đến ngày {{ window.end }}, "
         "tổng hợp đến ngày {{ as_of }}) như sau:",
     )
-    para(doc, "I. KẾT QUẢ THỰC HIỆN", H1)
+    para(doc, "I. CÔNG TÁC CHỈ ĐẠO, TRIỂN KHAI", H1)
+    own_text(doc, "texts.steering")
+    para(
+        doc,
+        "{% if plan.implements %}Thực hiện {{ plan.implements }}, Sở{% else %}Sở{% endif %} Xây "
+        "dựng đã ban hành {{ plan_reference }}, giao các phòng, đơn vị cụ thể hóa nội dung tuyên "
+        "truyền và tổ chức thực hiện; Văn phòng Sở theo dõi, đôn đốc và tổng hợp kết quả."
+        "{% if concretization and concretization.documents %} Các phòng, đơn vị đã cụ thể hóa "
+        "bằng văn bản: {% for d in concretization.documents %}{{ d.unit }} ({{ d.doc_number }} "
+        "ngày {{ d.date }}){% if not loop.last %}; {% endif %}{% endfor %}.{% endif %}",
+    )
+    para(doc, "{%p endif %}")
+    para(doc, "II. KẾT QUẢ THỰC HIỆN", H1)
     para(doc, "{%p set sec = namespace(n=0) %}")
 
     # The plan's requirements, one row per rule the plan file turns on.
@@ -685,14 +697,48 @@ def section_results(doc) -> None:
     para(doc, "{%p endif %}")
 
 
-def section_shortcomings(doc) -> None:
-    para(doc, "II. TỒN TẠI, HẠN CHẾ", H1)
+def own_text(doc, field: str) -> None:
+    """Open a section with the Office's own paragraphs (plan file ``report_texts``) when it wrote
+    any; the generated ones follow, up to the caller's ``{%p endif %}``."""
+    para(doc, f"{{%p if {field} %}}")
+    para(doc, f"{{%p for item in {field} %}}")
+    para(doc, "{{ item }}")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p else %}")
+
+
+def section_assessment(doc) -> None:
+    para(doc, "III. ĐÁNH GIÁ CHUNG", H1)
+    para(doc, "1. Ưu điểm", H2)
+    own_text(doc, "texts.strengths")
+    para(doc, "{%p for item in strengths %}")
+    para(doc, "- {{ item }}")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p endif %}")
+    para(doc, "2. Tồn tại, hạn chế", H2)
     para(doc, "{%p if shortcomings %}")
     para(doc, "{%p for item in shortcomings %}")
     para(doc, "- {{ item }}")
     para(doc, "{%p endfor %}")
     para(doc, "{%p else %}")
     para(doc, "Trong kỳ, chưa phát hiện tồn tại, hạn chế trong việc thực hiện Kế hoạch.")
+    para(doc, "{%p endif %}")
+    para(doc, "{%p if shortcomings or texts.causes %}")
+    para(doc, "3. Nguyên nhân", H2)
+    own_text(doc, "texts.causes")
+    para(doc, "{%p if causes %}")
+    para(doc, "Theo báo cáo, giải trình của các phòng, đơn vị:")
+    para(doc, "{%p for item in causes %}")
+    para(doc, "- {{ item }}")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p else %}")
+    para(
+        doc,
+        "Các phòng, đơn vị chưa nêu nguyên nhân cụ thể; Văn phòng Sở tiếp tục đôn đốc, đề nghị "
+        "các đơn vị giải trình.",
+    )
+    para(doc, "{%p endif %}")
+    para(doc, "{%p endif %}")
     para(doc, "{%p endif %}")
 
 
@@ -717,7 +763,7 @@ NEXT_TASKS = [
 
 
 def section_next(doc) -> None:
-    para(doc, "III. NHIỆM VỤ TRỌNG TÂM {{ next_period.label|upper }}", H1)
+    para(doc, "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM {{ next_period.label|upper }}", H1)
     for text in NEXT_TASKS:
         para(doc, text)
     para(doc, "{%p if period.kind == 'half' %}")
@@ -731,6 +777,18 @@ def section_next(doc) -> None:
         doc,
         "6. Tổng kết, đánh giá việc thực hiện Kế hoạch năm {{ plan.year }}; tham mưu xây dựng Kế "
         "hoạch thông tin, tuyên truyền cải cách hành chính năm {{ plan.year + 1 }}.",
+    )
+    para(doc, "{%p endif %}")
+
+
+def section_proposals(doc) -> None:
+    para(doc, "V. ĐỀ XUẤT, KIẾN NGHỊ", H1)
+    own_text(doc, "texts.proposals")
+    para(
+        doc,
+        "{% if behind_names %}Đề nghị Lãnh đạo Sở chỉ đạo các phòng, đơn vị: {{ behind_names }} "
+        "khẩn trương khắc phục các tồn tại, hạn chế nêu tại mục III, báo cáo kết quả về Văn phòng "
+        "Sở trong kỳ báo cáo tới.{% else %}Không có đề xuất, kiến nghị.{% endif %}",
     )
     para(doc, "{%p endif %}")
     para(
@@ -769,8 +827,13 @@ def annex(doc) -> None:
     )  # fmt: skip
     para(
         doc,
-        "(Kèm theo Báo cáo số      /{{ agency.report_symbol }} của Sở Xây dựng; từ ngày "
-        "{{ window.start }} đến ngày {{ window.end }})",
+        "(Kèm theo Báo cáo số      /{{ agency.report_symbol }} {{ report_date }} của Sở Xây dựng)",
+        CENTERED,
+        italic=True,
+    )
+    para(
+        doc,
+        "Số liệu từ ngày {{ window.start }} đến ngày {{ window.end }}",
         CENTERED,
         italic=True,
         after=12,
@@ -812,8 +875,9 @@ def build() -> bytes:
     header_block(doc)
     title_block(doc)
     section_results(doc)
-    section_shortcomings(doc)
+    section_assessment(doc)
     section_next(doc)
+    section_proposals(doc)
     signature_block(doc)
     annex(doc)
     for t in doc.element.body.iter(qn("w:t")):  # keep the blank for the number after "Số:"

@@ -326,6 +326,51 @@ def test_late_dossiers_table(docs, findings):
     assert rows[-1][0].startswith(f"Tổng cộng: {len(dossiers)} hồ sơ trễ hẹn")
 
 
+def test_sections_a_director_expects(docs, contexts):
+    text = " ".join(full_text(docs["2026-05"]).split())
+    headings = [
+        "I. CÔNG TÁC CHỈ ĐẠO, TRIỂN KHAI", "II. KẾT QUẢ THỰC HIỆN", "III. ĐÁNH GIÁ CHUNG",
+        "1. Ưu điểm", "2. Tồn tại, hạn chế", "3. Nguyên nhân", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ",
+        "V. ĐỀ XUẤT, KIẾN NGHỊ",
+    ]  # fmt: skip
+    positions = [text.index(h) for h in headings]
+    assert positions == sorted(positions)
+    # I: the units' concretising documents by number and date, from the sheet
+    assert "Phòng Quản lý xây dựng (45/KH-QLXD ngày 02/04/2026)" in text
+    # III.3: a unit's own words about why it was late
+    assert "Phòng Quy hoạch - Kiến trúc: Chậm do chờ ý kiến Lãnh đạo Sở." in text
+    # V: the units to push, by name
+    assert "Đề nghị Lãnh đạo Sở chỉ đạo các phòng, đơn vị: Thanh tra Sở" in text
+    # the annex says which report it goes with, and its date
+    date = contexts["2026-05"]["report_date"]
+    assert date == "ngày 28 tháng 11 năm 2026"  # the report's own date (as of 28/11)
+    assert f"(Kèm theo Báo cáo số /BC-SXD {date} của Sở Xây dựng)" in text
+
+
+def test_the_offices_own_text_replaces_a_generated_section(contexts, tmp_path):
+    context = copy.deepcopy(contexts["2026-05"])
+    context["texts"]["proposals"] = ["Đề nghị Sở Nội vụ tổ chức tập huấn tuyên truyền CCHC."]
+    out = render_report(context, DEFAULT_TEMPLATE, tmp_path / "own.docx")
+    texts = paragraph_texts(docx.Document(str(out)))
+    assert "Đề nghị Sở Nội vụ tổ chức tập huấn tuyên truyền CCHC." in texts
+    assert not any(t.startswith("Đề nghị Lãnh đạo Sở chỉ đạo") for t in texts)
+
+
+def test_no_totals_row_alone_on_a_page(docs):
+    """The row before a table's last (its totals) keeps with it: Word and LibreOffice never move
+    a totals row alone to the next page."""
+    checked = 0
+    for doc in docs.values():
+        for table in doc.tables:
+            rows = table.rows
+            if not rows[-1].cells[0].text.startswith("Tổng cộng"):
+                continue
+            for p in rows[-2]._tr.iter(qn("w:p")):
+                assert p.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None
+            checked += 1
+    assert checked >= 15  # by content, channel, kind, unit; website months; dossiers
+
+
 def test_shortcomings_are_listed(docs, contexts):
     texts = paragraph_texts(docs["2026-05"])
     for item in contexts["2026-05"]["shortcomings"]:
@@ -337,9 +382,9 @@ def test_three_editions(docs, contexts):
     assert "tháng 5/2026 (từ ngày 15/04/2026 đến ngày 14/05/2026)" in month
     assert "6 tháng đầu năm 2026 (từ ngày 15/12/2025 đến ngày 14/06/2026)" in half
     assert "năm 2026 (từ ngày 15/12/2025 đến ngày 14/12/2026)" in year
-    assert "III. NHIỆM VỤ TRỌNG TÂM THÁNG 6/2026" in month
-    assert "III. NHIỆM VỤ TRỌNG TÂM 6 THÁNG CUỐI NĂM 2026" in half
-    assert "III. NHIỆM VỤ TRỌNG TÂM NĂM 2027" in year
+    assert "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM THÁNG 6/2026" in month
+    assert "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM 6 THÁNG CUỐI NĂM 2026" in half
+    assert "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM NĂM 2027" in year
     # website quota: one line for a month, a month-by-month table otherwise
     website = contexts["2026-05"]["website"]
     assert f"Trang thông tin điện tử đã đăng tải {website['count']} tin, bài" in month
@@ -439,7 +484,7 @@ def test_markup_in_data_survives_and_nothing_is_cut(contexts, tmp_path):
     rows = rows_text(find_table(doc, "Tiêu đề", "Đường dẫn"))
     assert len(rows) == len(context["products"]) + 1
     assert rows[middle + 1][6] == MARKUP_TITLE
-    assert any(t.startswith("III. NHIỆM VỤ TRỌNG TÂM") for t in texts)
+    assert any(t.startswith("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM") for t in texts)
     assert "Nơi nhận:" in texts
 
 
@@ -646,4 +691,4 @@ def test_a_quarter_report_asks_no_unit_report_of_its_own(plan, records, tmp_path
     text = " ".join(full_text(docx.Document(str(out))).split())
     assert "kỳ quý II năm 2026 không có báo cáo riêng của đơn vị" in text
     assert "Hạn gửi báo cáo quý II" not in text
-    assert "III. NHIỆM VỤ TRỌNG TÂM QUÝ III NĂM 2026" in text
+    assert "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM QUÝ III NĂM 2026" in text

@@ -95,6 +95,7 @@ class Outcome:
     columns: tuple[str, ...] = ()  # the headers it adds to every units table
     units: dict[str, UnitVerdict] = field(default_factory=dict)  # by unit code
     shortcomings: list[str] = field(default_factory=list)  # report section "Tồn tại, hạn chế"
+    causes: list[str] = field(default_factory=list)  # what units wrote about a shortfall
     data: dict[str, Any] = field(default_factory=dict)  # top-level fields of ket-qua.json
     context: dict[str, Any] = field(default_factory=dict)  # its own section of the report
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pydantic import Field
 
 from tasks.contract import CONCRETIZATIONS
+from tasks.dates import format_vn
 from tasks.models import StatusDate
 from tasks.rules.base import (
     LATE,
@@ -117,7 +118,25 @@ class Concretization(Rule):
                 outcome.shortcomings.append(
                     f"{text} (Kế hoạch: {settings.text}): {names(units, by_status[kind])}."
                 )
+        # The units' own words about a late concretisation (its row's Ghi chú) are its causes.
+        done = scope.records.concretizations.sort_values(["date", "row"], kind="stable")
+        firsts = done.drop_duplicates("unit")
+        unit_names = dict(zip(units["code"], units["name"], strict=True))
+        outcome.causes = [
+            f"{unit_names[row.unit]}: {row.note.rstrip('.')}."
+            for row in firsts.itertuples()
+            if row.note and row.unit in unit_names and statuses[row.unit].status == LATE
+        ]
         outcome.context = {
+            "documents": [
+                {
+                    "unit": unit_names[row.unit],
+                    "doc_number": row.doc_number,
+                    "date": format_vn(row.date),
+                }
+                for row in firsts.itertuples()
+                if row.unit in unit_names and row.doc_number
+            ],
             "deadline": settings.text,
             "units": len(statuses),
             "on_time": on_time,

@@ -276,13 +276,15 @@ def write_back(
 ) -> bool:
     """Write the ``Tổng hợp`` tab when the source is a Google Sheet; False for a workbook.
     ``metadata``: the spreadsheet metadata of the run's read, so no second metadata request."""
-    from tasks import sheets  # gspread loads slowly; only needed for a Google source
+    # gspread loads slowly; only needed for a Google source.
+    from tasks.sheets import write_summary
+    from tasks.sheets_api import parse_sheet_key
 
-    key = sheets.parse_sheet_key(settings.source)
+    key = parse_sheet_key(settings.source)
     if key is None:
         return False
     try:
-        sheets.write_summary(settings, key, rows, metadata=metadata)
+        write_summary(settings, key, rows, metadata=metadata)
     except SourceError as err:
         # The last step of a report run: say that everything before it is done and kept.
         raise SourceError(

@@ -1,4 +1,5 @@
-"""E-mail transport (tasks/mail.py) against a real local SMTP server (tests/smtp_server.py)."""
+"""E-mail (tasks/mail.py, mail_message.py, outbox.py) against a real local SMTP server
+(tests/smtp_server.py)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,9 @@ import pytest
 import yagmail.sender
 
 from tasks.errors import DeliveryError
-from tasks.mail import (
-    OutgoingMail,
-    Recipient,
-    SendResult,
-    deliver_mail,
-    read_send_log,
-    safe_file_stem,
-)
+from tasks.mail import SendResult, deliver_mail
+from tasks.mail_message import OutgoingMail, Recipient
+from tasks.outbox import read_send_log, safe_file_stem
 from tasks.settings import Settings
 from tests.smtp_server import (
     TEST_PASSWORD,

@@ -11,30 +11,24 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import sys
-import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from filelock import FileLock
+from slugify import slugify
+
 from tasks.errors import OutputError
 from tasks.settings import TIMEZONE
-from tasks.text import strip_marks
-
-if sys.platform == "win32":
-    import msvcrt
-else:
-    import fcntl
 
 logger = logging.getLogger(__name__)
 
 SEND_LOG_NAME = "send-log.jsonl"
 SEND_LOCK_NAME = "send-log.lock"
 OUTBOX_DIR_NAME = "outbox"
+# What a stem may not hold (path separators, dots, colons, control characters...): "-" instead.
+_NOT_IN_STEM = r"[^A-Za-z0-9_-]+"
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in "123456789"
 }
@@ -65,14 +59,9 @@ def read_send_log(output_dir: Path) -> list[dict[str, Any]]:
 
 
 def safe_file_stem(key: str) -> str:
-    """A file name stem for ``key`` that cannot leave the outbox folder.
-
-    Diacritics are dropped and anything but ASCII letters, digits, ``_`` and ``-`` (path
-    separators, ``..``, ``:``, control characters) becomes ``-``.
-    """
-    text = strip_marks(unicodedata.normalize("NFC", key))
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", text)
-    stem = re.sub(r"-{2,}", "-", stem).strip("-_")[:100].strip("-_")
+    """A file name stem for ``key`` that cannot leave the outbox folder: ASCII letters (Vietnamese
+    ones transliterated, đ -> d), digits, ``_`` and ``-``, at most 100 characters."""
+    stem = slugify(key, max_length=100, lowercase=False, regex_pattern=_NOT_IN_STEM)
     if not stem:
         return "thu"
     if stem.upper() in _WINDOWS_RESERVED:
@@ -154,29 +143,10 @@ def entry_day(entry: dict[str, Any]) -> str:
         return _now().date().isoformat()
 
 
-@contextmanager
-def send_log_lock(output_dir: Path) -> Iterator[None]:
-    """One delivery at a time per output folder: two identical runs must not both send."""
-    with open(output_dir / SEND_LOCK_NAME, "a+b") as handle:
-        if sys.platform == "win32":
-            handle.seek(0)
-            while True:
-                try:
-                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-                    break
-                except OSError:  # LK_LOCK gives up after ~10 s; keep waiting
-                    continue
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+def send_log_lock(output_dir: Path) -> FileLock:
+    """One delivery at a time per output folder: two identical runs must not both send.
+    Waits as long as the other delivery takes (an SMTP send with its retries)."""
+    return FileLock(output_dir / SEND_LOCK_NAME)
 
 
 def _now() -> datetime:

@@ -9,8 +9,10 @@ import getpass
 import io
 import json
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -223,6 +225,21 @@ def test_outbox_file_name_never_leaves_the_outbox(tmp_path: Path) -> None:
 )
 def test_safe_file_stem(key: str, stem: str) -> None:
     assert safe_file_stem(key) == stem
+
+
+def test_deliveries_at_once_write_one_e_mail(tmp_path: Path) -> None:
+    # Two scheduled runs after a redeploy: the send-log lock lets only the first one deliver.
+    barrier = threading.Barrier(4)
+
+    def deliver() -> SendResult:
+        barrier.wait()
+        return deliver_mail(make_mail(), outbox_settings(), tmp_path)
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(r.status for r in pool.map(lambda _: deliver(), range(4)))
+
+    assert statuses == ["duplicate", "duplicate", "duplicate", "outbox"]
+    assert len(list((tmp_path / "outbox").iterdir())) == 1
 
 
 def test_outbox_mode_is_idempotent_too(tmp_path: Path) -> None:

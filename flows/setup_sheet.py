@@ -18,17 +18,19 @@ from tasks.errors import CchcError, SettingsError
 )
 def setup_sheet(source: str | None = None) -> dict[str, Any] | State:
     """Prepare the Google Sheet ``source``; running it twice changes nothing the second time."""
-    from tasks import sheets  # gspread loads slowly; only this flow and Google reads need it
+    # gspread loads slowly; only this flow and Google reads need it.
+    from tasks.sheet_setup import init_sheet
+    from tasks.sheets_api import parse_sheet_key
 
     try:
         job = start_job(None, source)
-        key = sheets.parse_sheet_key(job.settings.source)
+        key = parse_sheet_key(job.settings.source)
         if key is None:
             raise SettingsError(
                 "init-sheet chỉ dùng cho Google Sheet: --source phải là địa chỉ hoặc mã bảng tính."
             )
         plan = job.plan
-        changes = sheets.init_sheet(
+        changes = init_sheet(
             job.settings,
             key,
             None,

@@ -14,8 +14,9 @@ from prefect.artifacts import (
 )
 
 from tasks.compile import CompiledReport
-from tasks.mail import SendResult, read_send_log
+from tasks.mail import SendResult
 from tasks.models import Problem
+from tasks.outbox import read_send_log
 from tasks.reminders import UnitReminder
 from tasks.verify import Findings
 

@@ -34,11 +34,13 @@ def now_iso() -> str:
 
 def read_source(settings: Settings) -> RawBook:
     """Read ``settings.source``: a Google Sheets URL or key, or an .xlsx path."""
-    from tasks import sheets  # imported lazily: gspread and google-auth load slowly
+    # Imported lazily: gspread and google-auth load slowly.
+    from tasks.sheets import read_google_book
+    from tasks.sheets_api import parse_sheet_key
 
-    key = sheets.parse_sheet_key(settings.source)
+    key = parse_sheet_key(settings.source)
     if key is not None:
-        return sheets.read_google_book(settings, key)
+        return read_google_book(settings, key)
     return read_workbook(Path(settings.source))
 
 

@@ -92,6 +92,8 @@ DOSSIERS = TabSpec(
 
 INPUT_TABS: tuple[TabSpec, ...] = (UNITS, PRODUCTS, CONCRETIZATIONS, UNIT_REPORTS, DOSSIERS)
 SUMMARY_TITLE = "Tổng hợp"  # written by the system, never read as input
+# Found in a sheet like an input tab (find_tab) by the write-back and the set-up.
+SUMMARY_TAB = TabSpec("summary", SUMMARY_TITLE, ())
 
 
 def is_input_tab(title: str) -> bool:

@@ -1,7 +1,7 @@
 """Everything that leaves the run: result files, the report e-mail, the ``Tổng hợp`` write-back.
 
 Messages are composed here from editable Jinja templates (templates/email/); the transport
-(yagmail, outbox, never-twice log) is tasks.mail.
+(yagmail, outbox, never-twice log) is tasks.mail, with tasks.mail_message and tasks.outbox.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ import jinja2
 from tasks.compile import CompiledReport
 from tasks.dates import format_vn
 from tasks.errors import DeliveryError, OutputError, SourceError
-from tasks.mail import OutgoingMail, Recipient, SendResult, append_json_lines, deliver_mail
+from tasks.mail import SendResult, deliver_mail
+from tasks.mail_message import OutgoingMail, Recipient
+from tasks.outbox import append_json_lines
 from tasks.plan import Plan
 from tasks.reminders import UnitReminder
 from tasks.settings import REPO_ROOT, Settings
@@ -71,7 +73,7 @@ def report_subject(findings: Findings) -> str:
 
 def attachment_name(findings: Findings) -> str:
     """``Báo cáo tuyên truyền CCHC tháng 5-2026.docx``: readable in the leaders' mail client
-    (the file on disk keeps an ASCII name; mail.py encodes this one per RFC 2231)."""
+    (the file on disk keeps an ASCII name; mail_message.py encodes this one per RFC 2231)."""
     return f"Báo cáo tuyên truyền CCHC {findings.period.label.replace('/', '-')}.docx"
 
 
@@ -271,13 +273,15 @@ def write_back(
 ) -> bool:
     """Write the ``Tổng hợp`` tab when the source is a Google Sheet; False for a workbook.
     ``metadata``: the spreadsheet metadata of the run's read, so no second metadata request."""
-    from tasks import sheets  # gspread loads slowly; only needed for a Google source
+    # gspread loads slowly; only needed for a Google source.
+    from tasks.sheets import write_summary
+    from tasks.sheets_api import parse_sheet_key
 
-    key = sheets.parse_sheet_key(settings.source)
+    key = parse_sheet_key(settings.source)
     if key is None:
         return False
     try:
-        sheets.write_summary(settings, key, rows, metadata=metadata)
+        write_summary(settings, key, rows, metadata=metadata)
     except SourceError as err:
         # The last step of a report run: say that everything before it is done and kept.
         raise SourceError(

@@ -1,4 +1,5 @@
-"""E-mail transport (tasks/mail.py) against a real local SMTP server (tests/smtp_server.py)."""
+"""E-mail (tasks/mail.py, mail_message.py, outbox.py) against a real local SMTP server
+(tests/smtp_server.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import getpass
 import io
 import json
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,14 +22,9 @@ import pytest
 import yagmail.sender
 
 from tasks.errors import DeliveryError
-from tasks.mail import (
-    OutgoingMail,
-    Recipient,
-    SendResult,
-    deliver_mail,
-    read_send_log,
-    safe_file_stem,
-)
+from tasks.mail import SendResult, deliver_mail
+from tasks.mail_message import OutgoingMail, Recipient
+from tasks.outbox import read_send_log, safe_file_stem
 from tasks.settings import Settings
 from tests.smtp_server import (
     TEST_PASSWORD,
@@ -227,6 +225,21 @@ def test_outbox_file_name_never_leaves_the_outbox(tmp_path: Path) -> None:
 )
 def test_safe_file_stem(key: str, stem: str) -> None:
     assert safe_file_stem(key) == stem
+
+
+def test_deliveries_at_once_write_one_e_mail(tmp_path: Path) -> None:
+    # Two scheduled runs after a redeploy: the send-log lock lets only the first one deliver.
+    barrier = threading.Barrier(4)
+
+    def deliver() -> SendResult:
+        barrier.wait()
+        return deliver_mail(make_mail(), outbox_settings(), tmp_path)
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(r.status for r in pool.map(lambda _: deliver(), range(4)))
+
+    assert statuses == ["duplicate", "duplicate", "duplicate", "outbox"]
+    assert len(list((tmp_path / "outbox").iterdir())) == 1
 
 
 def test_outbox_mode_is_idempotent_too(tmp_path: Path) -> None:

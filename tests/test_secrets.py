@@ -428,7 +428,7 @@ def test_init_sheet_never_sends_a_formula_as_a_dropdown_value(
     emulator: SheetsEmulator, key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tasks.settings import load_settings
-    from tasks.sheets import init_sheet
+    from tasks.sheet_setup import init_sheet
 
     monkeypatch.setenv("CCHC_SHEETS_ENDPOINT", emulator.url)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))

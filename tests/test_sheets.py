@@ -22,18 +22,17 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 
-from tasks import sheets
+from tasks import sheets, sheets_api
 from tasks.contract import INPUT_TABS, PRODUCTS, SUMMARY_TITLE
 from tasks.errors import SourceError
 from tasks.settings import Settings
-from tasks.sheets import (
+from tasks.sheet_setup import init_sheet
+from tasks.sheets import read_google_book, write_summary
+from tasks.sheets_api import (
     RetryPolicy,
     SheetsHTTPClient,
-    init_sheet,
     parse_sheet_key,
-    read_google_book,
     sheets_client,
-    write_summary,
 )
 from tests.sheets_emulator import (
     ACCOUNT_EMAIL as EMAIL,
@@ -388,7 +387,7 @@ def test_credentials_from_a_prefect_secret_block(
         loaded.append(name)
         return json.dumps(account_info) if as_text else account_info
 
-    monkeypatch.setattr(sheets, "_load_secret_block", fake_load)
+    monkeypatch.setattr(sheets_api, "_load_secret_block", fake_load)
     emulator.add_book(KEY, sample_tabs())
     book = read_google_book(make_settings(None, emulator.url, "cchc-google"), KEY, policy=FAST)
     assert loaded == ["cchc-google"] and "Tin bài" in book.tabs
@@ -398,7 +397,7 @@ def test_unloadable_secret_block_is_a_source_error(monkeypatch: Any) -> None:
     def failing(name: str) -> Any:
         raise ValueError(f"Unable to find block document named {name}")
 
-    monkeypatch.setattr(sheets, "_load_secret_block", failing)
+    monkeypatch.setattr(sheets_api, "_load_secret_block", failing)
     with pytest.raises(SourceError, match="cchc-google"):
         read_google_book(make_settings(None, None, "cchc-google"), KEY)
 

@@ -1,4 +1,8 @@
-"""The shared sheet's input contract (DESIGN §3): tabs, their headers, which are required."""
+"""The shared sheet's input contract (DESIGN §3): tabs, their headers, which are required.
+
+A new input tab is declared here (in INPUT_TABS), parsed by its parser in tasks.normalize and held
+in its own Records field; the readers, the structure check and `init-sheet` follow INPUT_TABS.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,11 @@ class Column:
 
 @dataclass(frozen=True)
 class TabSpec:
-    key: str
+    key: str  # also the tab's Records field
     title: str
     columns: tuple[Column, ...]
+    # False: an absent tab reads as an empty one (no rows); True: its absence stops the run.
+    required: bool = True
 
     @property
     def headers(self) -> list[str]:

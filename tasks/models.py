@@ -85,7 +85,8 @@ class Problem:
 
 @dataclass
 class Records:
-    """Normalised input, one DataFrame per tab; every frame keeps the sheet ``row`` number.
+    """Normalised input, one DataFrame per input tab (field = TabSpec key, empty for an absent
+    optional tab); every frame keeps the sheet ``row`` number.
 
     units:            row, code, name, emails (list[str]), contact, quota (int | None), active
     products:         row, date, unit, area, channel, kind, title, link, author, note

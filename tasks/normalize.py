@@ -82,17 +82,22 @@ class _Located:
 
 
 def check_structure(raw: RawBook) -> list[Problem]:
-    """Structural problems (missing tab, missing or duplicated required column) of every tab."""
+    """Structural problems (missing required tab, missing or duplicated required column) of
+    every tab."""
     return [p for spec in INPUT_TABS for p in _locate(raw, spec)[1]]
 
 
 def _locate(raw: RawBook, spec: TabSpec) -> tuple[_Located | None, list[Problem]]:
+    """The tab of ``spec`` in the book with its structural problems; (None, []) for an absent
+    optional tab."""
     matching = [t for t in raw.tabs if match_key(t) == match_key(spec.title)]
     if len(matching) > 1:
         names = ", ".join(f"'{t}'" for t in matching)
         message = f"Có {len(matching)} tab cùng là '{spec.title}' ({names}): hãy gộp lại thành một."
         return None, [Problem(spec.title, None, None, "", message, structural=True)]
     title = matching[0] if matching else None
+    if title is None and not spec.required:
+        return None, []
     if title is None:
         present = ", ".join(f"'{t}'" for t in raw.tabs) or "không có tab nào"
         message = f"Không tìm thấy tab '{spec.title}' (các tab hiện có: {present})."
@@ -284,10 +289,11 @@ def normalize(
 ) -> tuple[Records, list[Problem]]:
     """Validate every tab of ``raw`` against the contract and the plan.
 
-    Returns the good rows as Records and one Problem per bad cell (its row left out).
+    Returns the good rows as Records and one Problem per bad cell (its row left out); an absent
+    optional tab gives an empty frame.
     A date after the day the data was read (``read_on``, default: from ``raw.read_at``) cannot
     have happened yet: it is a problem (a typo in the year or month).
-    Raises SheetStructureError if a tab or a required column is missing.
+    Raises SheetStructureError if a required tab or a required column is missing.
     """
     located: dict[str, _Located] = {}
     structural: list[Problem] = []
@@ -302,35 +308,18 @@ def normalize(
     problems: list[Problem] = []
     lookup = _Lookup(plan)
     read_on = read_on or date.fromisoformat(raw.read_at[:10])
-    units = _units(_Parser(located[UNITS.key], read_on, problems), plan, lookup)
-    records = Records(
-        units=units,
-        products=_products(_Parser(located[PRODUCTS.key], read_on, problems), lookup),
-        concretizations=_frame(
-            _Parser(located[CONCRETIZATIONS.key], read_on, problems),
-            CONCRETIZATIONS,
-            {"unit": _memo(lookup.unit), "doc_number": _text, "link": _link, "note": _text},
-        ),
-        unit_reports=_frame(
-            _Parser(located[UNIT_REPORTS.key], read_on, problems),
-            UNIT_REPORTS,
-            {
-                "unit": _memo(lookup.unit),
-                "period": _memo(_period),
-                "doc_number": _text,
-                "link": _link,
-            },
-        ),
-        dossiers=_dossiers(_Parser(located[DOSSIERS.key], read_on, problems), lookup),
-        tab_titles={key: loc.tab.title for key, loc in located.items()},
-    )
-    return records, problems
+    frames: dict[str, Any] = {}
+    for spec in INPUT_TABS:  # in contract order: the roster first, the other tabs name units
+        # An absent optional tab is parsed as one without rows: its frame has the same columns.
+        found = located.get(spec.key) or _Located(spec, RawTab(spec.title, []), {})
+        frames[spec.key] = PARSERS[spec.key](_Parser(found, read_on, problems), lookup)
+    tab_titles = {key: loc.tab.title for key, loc in located.items()}
+    return Records(**frames, tab_titles=tab_titles), problems
 
 
-def _frame(
-    parser: _Parser, spec: TabSpec, fields: dict[str, Callable[[Cell], Any]]
-) -> pd.DataFrame:
-    for column in spec.columns:
+def _frame(parser: _Parser, fields: dict[str, Callable[[Cell], Any]]) -> pd.DataFrame:
+    """The rows that parse, with the tab's date columns parsed as the contract declares them."""
+    for column in parser.located.spec.columns:
         if column.is_date:
             fields[column.key] = _memo(parser.date(column.required))
     rows = [record for _, record, _ in parser.parse(fields)]
@@ -348,7 +337,7 @@ def _period(value: Cell) -> str:
     return period.key
 
 
-def _units(parser: _Parser, plan: Plan, lookup: _Lookup) -> pd.DataFrame:
+def _units(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     # An optional cell that is wrong (quota, status, e-mail) is reported but the unit is kept,
     # with the default in its place: dropping a unit would turn all its products into problems.
     rows: list[dict[str, Any]] = []
@@ -421,6 +410,21 @@ def _emails(parser: _Parser, row: int, value: Cell) -> list[str]:
         else:
             parser.problem(row, "emails", value, f"Địa chỉ email '{address}' không hợp lệ; bỏ qua.")
     return good
+
+
+def _concretizations(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
+    fields = {"unit": _memo(lookup.unit), "doc_number": _text, "link": _link, "note": _text}
+    return _frame(parser, fields)
+
+
+def _unit_reports(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
+    fields = {
+        "unit": _memo(lookup.unit),
+        "period": _memo(_period),
+        "doc_number": _text,
+        "link": _link,
+    }
+    return _frame(parser, fields)
 
 
 def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
@@ -510,5 +514,14 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         rows.append(record)
     return pd.DataFrame(rows, columns=["row", *fields])
 
+
+# Each input tab's parser, by TabSpec key: the good rows of the tab as one DataFrame.
+PARSERS: dict[str, Callable[[_Parser, _Lookup], pd.DataFrame]] = {
+    UNITS.key: _units,
+    PRODUCTS.key: _products,
+    CONCRETIZATIONS.key: _concretizations,
+    UNIT_REPORTS.key: _unit_reports,
+    DOSSIERS.key: _dossiers,
+}
 
 normalize_task = stage_task("Chuẩn hóa dữ liệu")(normalize)

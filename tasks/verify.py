@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
@@ -69,13 +69,12 @@ def known_on(records: Records, as_of: date) -> Records:
     for column in ("returned", "apology_date"):
         later = dossiers[column].map(lambda d: d is not None and not pd.isna(d) and d > as_of)
         dossiers.loc[later, column] = None
-    return Records(
-        units=records.units,
+    return replace(
+        records,
         products=records.products[records.products["date"] <= as_of],
         concretizations=records.concretizations[records.concretizations["date"] <= as_of],
         unit_reports=records.unit_reports[records.unit_reports["sent"] <= as_of],
         dossiers=dossiers,
-        tab_titles=records.tab_titles,
     )
 
 

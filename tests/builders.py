@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.contract import CONCRETIZATIONS, DOSSIERS, PRODUCTS, UNIT_REPORTS, UNITS
+from tasks.contract import INPUT_TABS
 from tasks.models import RawBook, RawTab
 
 ROSTER = [
@@ -16,21 +16,14 @@ ROSTER = [
 
 
 def book(**tabs: list[list[Any]]) -> RawBook:
-    """A RawBook with the five input tabs; ``units=``, ``products=`` ... give data rows."""
-    specs = {
-        "units": UNITS,
-        "products": PRODUCTS,
-        "concretizations": CONCRETIZATIONS,
-        "unit_reports": UNIT_REPORTS,
-        "dossiers": DOSSIERS,
-    }
+    """A RawBook with every input tab; ``units=``, ``products=`` ... give data rows."""
     data = {"units": ROSTER, **tabs}
     return RawBook(
         source="test",
         read_at="2026-06-05T08:00:00+07:00",
         tabs={
-            spec.title: RawTab(spec.title, [spec.headers, *data.get(key, [])])
-            for key, spec in specs.items()
+            spec.title: RawTab(spec.title, [spec.headers, *data.get(spec.key, [])])
+            for spec in INPUT_TABS
         },
     )
 

@@ -1,11 +1,14 @@
+import dataclasses
 import unicodedata
 from datetime import date
 
 import pytest
 
+from tasks import normalize as normalize_module
+from tasks.contract import DOSSIERS, INPUT_TABS
 from tasks.errors import SheetStructureError
-from tasks.models import RawTab
-from tasks.normalize import check_structure, normalize
+from tasks.models import RawTab, Records
+from tasks.normalize import PARSERS, check_structure, normalize
 from tests.builders import book, product
 
 AS_OF = date(2026, 6, 5)
@@ -196,6 +199,44 @@ def test_missing_tab_and_missing_column_stop_the_run_naming_them(plan):
     assert "Không tìm thấy tab 'Hồ sơ trễ hẹn'" in message
     assert "Thiếu cột bắt buộc 'Loại sản phẩm'" in message
     assert len(check_structure(raw)) == 2
+
+
+def test_every_input_tab_has_a_parser_and_a_records_field():
+    fields = [f.name for f in dataclasses.fields(Records) if f.name != "tab_titles"]
+    assert [spec.key for spec in INPUT_TABS] == list(PARSERS) == fields
+
+
+@pytest.fixture
+def optional_dossiers(monkeypatch):
+    """The contract with `Hồ sơ trễ hẹn` declared optional (no tab is optional today)."""
+    optional = dataclasses.replace(DOSSIERS, required=False)
+    tabs = tuple(optional if spec is DOSSIERS else spec for spec in INPUT_TABS)
+    monkeypatch.setattr(normalize_module, "INPUT_TABS", tabs)
+
+
+@pytest.mark.usefixtures("optional_dossiers")
+def test_an_absent_optional_tab_is_an_empty_frame_not_a_problem(plan):
+    raw = book()
+    del raw.tabs[DOSSIERS.title]
+    assert check_structure(raw) == []
+    records, problems = normalize(raw, plan, AS_OF)
+    assert problems == []
+    assert records.dossiers.empty
+    assert list(records.dossiers.columns) == ["row", *(c.key for c in DOSSIERS.columns)]
+    assert DOSSIERS.key not in records.tab_titles  # not in the sheet
+
+
+@pytest.mark.usefixtures("optional_dossiers")
+def test_a_present_optional_tab_is_parsed_and_checked(plan):
+    raw = book(dossiers=[["H1", "Cấp phép", "VP", "10/05/2026", "", "", ""], ["H2"]])
+    records, problems = normalize(raw, plan, AS_OF)
+    assert records.dossiers["code"].tolist() == ["H1"]
+    assert [(p.tab, p.row, p.column) for p in problems] == [
+        (DOSSIERS.title, 3, "Đơn vị"),
+        (DOSSIERS.title, 3, "Ngày hẹn trả"),
+    ]
+    raw.tabs[DOSSIERS.title].rows[0] = ["Mã hồ sơ", "Đơn vị"]  # present: its columns count
+    assert [p.column for p in check_structure(raw)] == ["Ngày hẹn trả"]
 
 
 def test_duplicated_header_is_structural(plan):

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 
-from tasks import sheets, sheets_api
-from tasks.contract import INPUT_TABS, PRODUCTS, SUMMARY_TITLE
+from tasks import sheet_setup, sheets, sheets_api
+from tasks.contract import INPUT_TABS, PRODUCTS, SUMMARY_TITLE, Column, TabSpec
 from tasks.errors import SourceError
 from tasks.settings import Settings
 from tasks.sheet_setup import init_sheet
@@ -575,6 +575,24 @@ def test_init_sheet_keeps_existing_data_and_reports_a_short_header(
     )
     assert [n.split(":")[0] for n in again] == ["Không sửa tab 'Đơn vị'", "Không sửa tab 'Tin bài'"]
     assert emulator.writes() == []
+
+
+def test_init_sheet_creates_an_optional_tab_too(
+    emulator: Any, settings: Settings, monkeypatch: Any
+) -> None:
+    tasks_tab = TabSpec(
+        "tasks",
+        "Nhiệm vụ",
+        (Column("unit", "Đơn vị", required=True), Column("due", "Hạn hoàn thành", is_date=True)),
+        required=False,
+    )
+    monkeypatch.setattr(sheet_setup, "INPUT_TABS", (*INPUT_TABS, tasks_tab))
+    emulator.add_book(KEY, {})
+    notes = init_sheet(settings, KEY, ["VP"], policy=FAST)
+    sheet = emulator.books[KEY].sheets["Nhiệm vụ"]
+    assert sheet.rows == [tasks_tab.headers]
+    assert validation(sheet, 1)["condition"]["type"] == "DATE_IS_VALID"
+    assert "Tạo tab 'Nhiệm vụ' với dòng tiêu đề (2 cột)." in notes
 
 
 def test_init_sheet_updates_a_dropdown_when_the_roster_changes(

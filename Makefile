@@ -11,8 +11,8 @@ demo: $(STAMP)  ## run the monthly report on the bundled sample workbook
 	$(BIN)/cchc report --period 2026-05 --as-of 2026-06-05
 
 test: $(STAMP)  ## lint, type-check and run the whole test suite
-	$(BIN)/ruff check flows tasks tests data benchmarks
-	$(BIN)/ruff format --check flows tasks tests data benchmarks
+	$(BIN)/ruff check flows tasks tests data benchmarks templates
+	$(BIN)/ruff format --check flows tasks tests data benchmarks templates
 	$(BIN)/mypy flows tasks benchmarks
 	$(BIN)/pytest
 

@@ -140,7 +140,7 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "shortcomings": findings.shortcomings(),
         "strengths": strengths(findings),
         "causes": findings.causes(),
-        "behind_names": "; ".join(u.name for u in findings.units if findings.shortfalls(u.code)),
+        "behind_names": "; ".join(u.name for u, _ in findings.units_behind()),
         "texts": plan.report_texts.model_dump(),
         "products": [
             {

@@ -59,12 +59,10 @@ def render_mail(name: str, context: dict[str, Any]) -> tuple[str, str]:
 
 def unit_issues(findings: Findings) -> list[dict[str, str]]:
     """Units that fall short of any rule, each with a one-line Vietnamese list of why."""
-    out = []
-    for unit in findings.units:
-        issues = findings.shortfalls(unit.code)
-        if issues:
-            out.append({"code": unit.code, "name": unit.name, "issues": "; ".join(issues)})
-    return out
+    return [
+        {"code": unit.code, "name": unit.name, "issues": "; ".join(issues)}
+        for unit, issues in findings.units_behind()
+    ]
 
 
 def report_subject(findings: Findings) -> str:

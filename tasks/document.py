@@ -406,7 +406,7 @@ def _fit_loop_columns(document: Any, context: dict[str, Any]) -> None:
         looped = context.get(caption.get(_qn("val"), "")) if caption is not None else None
         if not isinstance(looped, list):
             continue
-        rows = list(table.iter(_qn("tr")))
+        rows = table.findall(_qn("tr"))
         total = int(table.find(f"{_qn('tblPr')}/{_qn('tblW')}").get(_qn("w")))
         header = [_cell_width(tc) for tc in rows[0].findall(_qn("tc"))]
         fixed = header[: len(header) - len(looped)]

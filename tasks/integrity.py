@@ -39,12 +39,7 @@ def find_backdated(
 
 
 def _check(claim: Claim, baseline: Baseline, titles: dict[str, str]) -> list[Problem]:
-    spec, identity, date_column, deadline = (
-        claim.tab,
-        claim.identity,
-        claim.date_column,
-        claim.deadline,
-    )
+    spec, date_column, deadline = claim.tab, claim.date_column, claim.deadline
     claimed = claim.rows[claim.rows[date_column] <= deadline]
     if claimed.empty:
         return []
@@ -52,12 +47,12 @@ def _check(claim: Claim, baseline: Baseline, titles: dict[str, str]) -> list[Pro
     if earlier is None:
         return []  # no data read after the deadline before this run: nothing to compare with
     read_at, old = earlier
-    known = set(getattr(old, spec.key)[list(identity)].itertuples(index=False, name=None))
+    known = set(getattr(old, spec.key)[list(claim.identity)].itertuples(index=False, name=None))
     tab = titles.get(spec.key, spec.title)
     column = next(c.header for c in spec.columns if c.key == date_column)
     flags = []
     for row in claimed.itertuples():
-        if tuple(getattr(row, c) for c in identity) in known:
+        if tuple(getattr(row, c) for c in claim.identity) in known:
             continue
         day = getattr(row, date_column)
         flags.append(

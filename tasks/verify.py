@@ -55,6 +55,10 @@ class Findings:
         """Why unit ``code`` falls short, one phrase per rule it fails."""
         return [v.behind for o in self.outcomes if (v := o.units.get(code)) and v.behind]
 
+    def units_behind(self) -> list[tuple[UnitRow, list[str]]]:
+        """The units that fall short of any rule, with why (roster order)."""
+        return [(u, why) for u in self.units if (why := self.shortfalls(u.code))]
+
     def shortcomings(self) -> list[str]:
         return [s for o in self.outcomes for s in o.shortcomings]
 

@@ -109,6 +109,7 @@ def test_a_registered_rule_shows_in_every_output(video_plan, tmp_path):
     # reminders
     records, _ = normalize(book(), video_plan, AS_OF)
     owed = due_reminders(records, video_plan, AS_OF)
+    assert len(owed) == 3  # every active unit owes the made-up rule's item
     assert all(any(i.key == "video:2026" for i in r.items) for r in owed)
     reminder = compose_reminder(owed[0], video_plan, AS_OF)
     assert "Làm video-kiểm-thử." in reminder.text

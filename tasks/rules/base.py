@@ -160,6 +160,14 @@ def status_json(status: StatusDate) -> dict[str, Any]:
     return {"status": status.status, "date": status.date.isoformat() if status.date else None}
 
 
+def group_by_status(statuses: dict[str, StatusDate]) -> dict[str, list[str]]:
+    """Unit codes by status (every status present, possibly empty), in the given order."""
+    groups: dict[str, list[str]] = {s: [] for s in STATUS_TEXT}
+    for code, status in statuses.items():
+        groups[status.status].append(code)
+    return groups
+
+
 def names(units: pd.DataFrame, codes: list[str]) -> str:
     """``Phòng A; Phòng B``: the units' names in roster order."""
     wanted = set(codes)

@@ -16,7 +16,6 @@ from tasks.rules.base import (
     MISSING,
     NOT_DUE,
     ON_TIME,
-    STATUS_TEXT,
     Claim,
     Item,
     Outcome,
@@ -24,7 +23,7 @@ from tasks.rules.base import (
     RuleSettings,
     Scope,
     UnitVerdict,
-    first_by_unit,
+    group_by_status,
     names,
     status_cell,
     status_json,
@@ -74,15 +73,17 @@ class Concretization(Rule):
     settings_model = ConcretizationSettings
 
     def assess(self, scope: Scope, settings: ConcretizationSettings) -> Outcome:
-        first = first_by_unit(scope.records.concretizations, "date")
+        # Each unit's first concretisation: its date judges the unit; its document number goes
+        # to section I and its note (Ghi chú) is the unit's own cause when it is late.
+        done = scope.records.concretizations.sort_values(["date", "row"], kind="stable")
+        firsts = done.drop_duplicates("unit")
+        first = dict(zip(firsts["unit"], firsts["date"], strict=True))
         units = scope.units
         statuses = {
             code: concretization_status(first.get(code), settings, scope.as_of)
             for code in units["code"]
         }
-        by_status: dict[str, list[str]] = {s: [] for s in STATUS_TEXT}
-        for code, status in statuses.items():
-            by_status[status.status].append(code)
+        by_status = group_by_status(statuses)
         on_time, late, missing = (len(by_status[s]) for s in (ON_TIME, LATE, MISSING))
         parts = [f"{on_time}/{len(statuses)} đơn vị hoàn thành đúng hạn"]
         if late:
@@ -118,9 +119,6 @@ class Concretization(Rule):
                 outcome.shortcomings.append(
                     f"{text} (Kế hoạch: {settings.text}): {names(units, by_status[kind])}."
                 )
-        # The units' own words about a late concretisation (its row's Ghi chú) are its causes.
-        done = scope.records.concretizations.sort_values(["date", "row"], kind="stable")
-        firsts = done.drop_duplicates("unit")
         unit_names = dict(zip(units["code"], units["name"], strict=True))
         outcome.causes = [
             f"{unit_names[row.unit]}: {row.note.rstrip('.')}."

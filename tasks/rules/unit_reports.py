@@ -19,7 +19,6 @@ from tasks.rules.base import (
     NOT_DUE,
     NOT_REQUIRED,
     ON_TIME,
-    STATUS_TEXT,
     Claim,
     Item,
     Outcome,
@@ -28,6 +27,7 @@ from tasks.rules.base import (
     Scope,
     UnitVerdict,
     first_by_unit,
+    group_by_status,
     names,
     status_cell,
     status_json,
@@ -74,9 +74,7 @@ class UnitReports(Rule):
             )
             for code in units["code"]
         }
-        by_status: dict[str, list[str]] = {s: [] for s in STATUS_TEXT}
-        for code, status in statuses.items():
-            by_status[status.status].append(code)
+        by_status = group_by_status(statuses)
         on_time, late, missing = (len(by_status[s]) for s in (ON_TIME, LATE, MISSING))
         if not required:
             verdict = f"Kế hoạch không yêu cầu đơn vị báo cáo riêng kỳ {scope.period.label}."

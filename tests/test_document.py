@@ -17,6 +17,7 @@ from typing import Any
 
 import docx
 import pytest
+from docx.enum.section import WD_ORIENT
 from docx.document import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
@@ -146,16 +147,24 @@ def test_report_file_names_are_readable_and_ascii():
 # ------------------------------------------------------------------------------------- layout
 
 
-def test_page_is_a4_portrait_with_nd30_margins(docs):
+def test_page_is_a4_portrait_with_nd30_margins_and_a_landscape_annex(docs):
     for doc in docs.values():
-        for section in doc.sections:
-            assert section.page_width is not None and section.page_height is not None
-            assert abs(section.page_width.mm - 210) < 0.5
-            assert abs(section.page_height.mm - 297) < 0.5
-            assert 20 <= section.top_margin.mm <= 25
-            assert 20 <= section.bottom_margin.mm <= 25
-            assert 30 <= section.left_margin.mm <= 35
-            assert 15 <= section.right_margin.mm <= 20
+        report, annex = doc.sections  # the annex is a section of its own
+        assert report.page_width is not None and report.page_height is not None
+        assert abs(report.page_width.mm - 210) < 0.5
+        assert abs(report.page_height.mm - 297) < 0.5
+        assert 20 <= report.top_margin.mm <= 25
+        assert 20 <= report.bottom_margin.mm <= 25
+        assert 30 <= report.left_margin.mm <= 35
+        assert 15 <= report.right_margin.mm <= 20
+        assert annex.orientation == WD_ORIENT.LANDSCAPE
+        assert (round(annex.page_width.mm), round(annex.page_height.mm)) == (297, 210)
+        # the binding edge, left in portrait, is the top in landscape
+        assert 30 <= annex.top_margin.mm <= 35
+        first = next(annex.iter_inner_content())
+        assert first.text == "PHỤ LỤC I"
+        # page numbers go on, also on the annex's first page
+        assert annex.header.is_linked_to_previous and not annex.different_first_page_header_footer
 
 
 def fonts_of(element) -> dict[str, str | None]:
@@ -448,9 +457,12 @@ def test_annex_lists_products_and_no_internal_data_problems(docs, contexts, find
     with pytest.raises(AssertionError, match="no table"):
         find_table(doc, "Tab", "Nội dung lỗi")
     assert not any(p.message in full_text(doc) for p in findings["2026-05"].problems)
-    start = doc.element.body.iter(qn("w:p"))
-    assert any(p.find(".//" + qn("w:pageBreakBefore")) is not None and "PHỤ LỤC I" in
-               "".join(t.text or "" for t in p.iter(qn("w:t"))) for p in start)  # fmt: skip
+    annex = [getattr(block, "text", "") for block in doc.sections[-1].iter_inner_content()]
+    assert annex[:3] == [
+        "PHỤ LỤC I",
+        "DANH SÁCH SẢN PHẨM TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH THÁNG 5/2026",
+        f"(Kèm theo Báo cáo số      /BC-SXD {context['report_date']} của Sở Xây dựng)",
+    ]
     rows = rows_text(find_table(doc, "Tiêu đề", "Đường dẫn"))
     assert rows[0] == [
         "STT", "Ngày", "Đơn vị", "Nội dung", "Hình thức", "Loại", "Tiêu đề", "Đường dẫn",

@@ -40,6 +40,7 @@ _LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 # At most 3 digits: a longer number is no content number (and int() of 4300+ digits raises).
 _LEADING_NUMBER = re.compile(r"^(?:(?:noi dung|linh vuc)\s*)?(\d{1,3})\b")
 MAX_QUOTA = 1000  # products a month; a larger figure is a typing slip
+_GROUPED = re.compile(r"\d{1,3}(?:[. ]\d{3})+")  # thousands grouped by dots or spaces
 MAX_COUNT = 1_000_000  # attendees or copies of one product; more is a typing slip
 _ACTIVE, _INACTIVE = match_key("Hoạt động"), match_key("Ngừng hoạt động")
 
@@ -383,7 +384,9 @@ def _whole_number(
     if not text:
         return None
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    if number is None and re.fullmatch(r"[+-]?\d{1,7}(?:[.,]0+)?", text):
+    if number is None and _GROUPED.fullmatch(text):  # "1.500" is fifteen hundred in Vietnamese
+        number = int(re.sub(r"\D", "", text))
+    elif number is None and re.fullmatch(r"[+-]?\d{1,7}(?:[.,]0+)?", text):  # "4", "4,0"
         number = int(re.split(r"[.,]", text)[0])
     if number is None or not 0 <= number <= most or number != int(number):
         parser.problem(row, key, value, f"{what} phải là số nguyên từ 0 đến {most}; {meanwhile}.")

@@ -1,4 +1,4 @@
-"""The detail by channel (plan mục V: nội bộ, website, mạng xã hội, báo chí, cổ động trực quan):
+"""The detail by channel (plan mục IV: nội bộ, website, mạng xã hội, báo chí, cổ động trực quan):
 per channel its products by kind, the people who attended its meetings, the copies printed and
 the press outlets, from the optional columns of ``Tin bài``. Pure."""
 

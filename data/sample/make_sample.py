@@ -44,7 +44,7 @@ WEBSITE_GAP = (date(2026, 6, 15), date(2026, 7, 14))  # ND09 window 2026-07: no 
 VN_HOLIDAYS = holidays.country_holidays("VN", years=2026)
 EXTRA_WORKING = {date(2026, 8, 22)}
 rng = random.Random(2026)
-detail_rng = random.Random(79)  # the optional detail columns (plan mục V.4, V.5)
+detail_rng = random.Random(79)  # the optional detail columns (plan mục IV.1, IV.4, IV.5)
 
 # code, name, mailboxes (@daklak.gov.vn, "" = no e-mail), contact, quota (None = default 2), status
 UNIT_ROWS = [

@@ -772,6 +772,7 @@ NEXT_TASKS = [
 
 def section_next(doc) -> None:
     para(doc, "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM {{ next_period.label|upper }}", H1)
+    own_text(doc, "texts.next_tasks")
     for text in NEXT_TASKS:
         para(doc, text)
     para(doc, "{%p if period.kind == 'half' %}")
@@ -786,6 +787,7 @@ def section_next(doc) -> None:
         "6. Tổng kết, đánh giá việc thực hiện Kế hoạch năm {{ plan.year }}; tham mưu xây dựng Kế "
         "hoạch thông tin, tuyên truyền cải cách hành chính năm {{ plan.year + 1 }}.",
     )
+    para(doc, "{%p endif %}")
     para(doc, "{%p endif %}")
 
 

@@ -412,10 +412,14 @@ def test_the_part_for_the_cchc_report(contexts, tmp_path):
 def test_the_offices_own_text_replaces_a_generated_section(contexts, tmp_path):
     context = copy.deepcopy(contexts["2026-05"])
     context["texts"]["proposals"] = ["Đề nghị Sở Nội vụ tổ chức tập huấn tuyên truyền CCHC."]
+    context["texts"]["next_tasks"] = ["1. Tập trung tuyên truyền Luật Xây dựng sửa đổi."]
     out = render_report(context, DEFAULT_TEMPLATE, tmp_path / "own.docx")
     texts = paragraph_texts(docx.Document(str(out)))
     assert "Đề nghị Sở Nội vụ tổ chức tập huấn tuyên truyền CCHC." in texts
     assert not any(t.startswith("Đề nghị Lãnh đạo Sở chỉ đạo") for t in texts)
+    assert not any(t.startswith("Các phòng, đơn vị đề xuất") for t in texts)
+    assert "1. Tập trung tuyên truyền Luật Xây dựng sửa đổi." in texts
+    assert not any(t.startswith("1. Văn phòng Sở tiếp tục theo dõi") for t in texts)
 
 
 def test_no_totals_row_alone_on_a_page(docs):

@@ -816,6 +816,7 @@ def section_proposals(doc) -> None:
         doc,
         "Trên đây là báo cáo kết quả thực hiện công tác {{ plan.theme }} {{ period.label }} của "
         "Sở Xây dựng./.",
+        keep_next=True,  # never a signature block alone on the last page
     )
 
 

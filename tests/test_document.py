@@ -384,12 +384,17 @@ def test_units_difficulties_and_proposals_reach_sections_iii_and_v(docs):
     causes, proposals = text.index("3. Nguyên nhân"), text.index("V. ĐỀ XUẤT, KIẾN NGHỊ")
     # what units wrote in their May reports (Báo cáo đơn vị: Khó khăn, vướng mắc / Đề xuất)
     difficulty = (
-        "- Trung tâm Giám định chất lượng xây dựng: Chưa có công chức thạo thiết kế "
-        "infographic, dựng video ngắn."
+        "- Chưa có công chức thạo thiết kế infographic, dựng video ngắn (Trung tâm Giám định chất "
+        "lượng xây dựng)."
     )
     assert causes < text.index(difficulty) < proposals
-    proposal = "- Thanh tra Sở: Đề nghị bố trí kinh phí in tờ gấp hướng dẫn thủ tục hành chính"
+    proposal = (
+        "- Đề nghị bố trí kinh phí in tờ gấp hướng dẫn thủ tục hành chính năm 2026 (Thanh tra Sở)."
+    )
     assert proposals < text.index("Các phòng, đơn vị đề xuất, kiến nghị:") < text.index(proposal)
+    # Over six months, each text once with every unit that wrote it.
+    half = " ".join(full_text(docs["2026-H1"]).split())
+    assert half.count("Tin, bài gửi đăng Trang thông tin điện tử của Sở phải chờ duyệt") == 1
 
 
 def test_the_part_for_the_cchc_report(contexts, tmp_path):

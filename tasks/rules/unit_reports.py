@@ -57,18 +57,22 @@ def report_due(scope: Scope, settings: UnitReportsSettings, period: Period) -> d
 
 def unit_notes(scope: Scope) -> tuple[list[str], list[str]]:
     """What units wrote in their reports for the period (or a month of it) under "Khó khăn,
-    vướng mắc" and "Đề xuất, kiến nghị": ``Unit: text``, each text once per unit."""
+    vướng mắc" and "Đề xuất, kiến nghị": each text once, with the units that wrote it
+    (``Text (Unit A; Unit B).``), in the order first written."""
     rule = scope.plan.reporting.window
     periods = {scope.period.key, *(m.key for m in scope.period.months(rule))}
     reports = scope.records.unit_reports
     reports = reports[reports["period"].isin(periods)].sort_values(["sent", "row"])
     names = dict(zip(scope.records.units["code"], scope.records.units["name"], strict=True))
     notes: tuple[list[str], list[str]] = ([], [])
-    for column, found in zip(("difficulties", "proposals"), notes, strict=True):
+    for column, lines in zip(("difficulties", "proposals"), notes, strict=True):
+        units_by_text: dict[str, list[str]] = {}
         for unit, text in zip(reports["unit"], reports[column], strict=True):
-            line = f"{names.get(unit, unit)}: {text.rstrip('.')}."
-            if text and line not in found:
-                found.append(line)
+            if text:
+                writers = units_by_text.setdefault(text.rstrip(". "), [])
+                if names.get(unit, unit) not in writers:
+                    writers.append(names.get(unit, unit))
+        lines += [f"{text} ({'; '.join(units)})." for text, units in units_by_text.items()]
     return notes
 
 

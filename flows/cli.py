@@ -143,6 +143,27 @@ def remind_command(
     typer.echo(f"Nhắc việc ngày {out['as_of']}: {len(out['reminded'])} đơn vị.")
 
 
+@app.command("apologies")
+def apologies_command(
+    as_of: AsOf = None,
+    source: Source = None,
+    dossier: Annotated[str | None, typer.Option(help="Chỉ lập phiếu cho hồ sơ có mã này.")] = None,
+    send: Annotated[
+        bool, typer.Option("--send/--no-send", help="Gửi thư thật (mặc định: chỉ ghi hộp thư đi).")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Lập lại cả phiếu đã lập trước đây.")] = False,
+) -> None:
+    """Lập phiếu xin lỗi và hẹn lại ngày trả kết quả cho hồ sơ trễ hẹn, gửi đơn vị giải quyết."""
+    from flows.apologies import apologies
+
+    out = _finish(apologies(as_of, source, dossier, send, force, return_state=True))
+    for slip in out["slips"]:
+        typer.echo(f"  Hồ sơ {slip['dossier']} ({slip['unit']}): {slip['file']}")
+    if out["skipped"]:
+        typer.echo(f"  Đã lập từ trước (bỏ qua): {', '.join(out['skipped'])}")
+    typer.echo(f"Phiếu xin lỗi ngày {out['as_of']}: {len(out['slips'])} phiếu mới.")
+
+
 @app.command("init-sheet")
 def init_sheet_command(
     source: Annotated[str, typer.Option("--source", help="Địa chỉ hoặc mã Google Sheet.")],

@@ -100,6 +100,9 @@ DOSSIERS = TabSpec(
         Column("apology_date", "Ngày xin lỗi", is_date=True),
         Column("apology_number", "Số phiếu xin lỗi"),
         Column("new_due", "Ngày hẹn lại", is_date=True),  # optional: the one new appointment
+        # Optional, for the apology slip (cchc apologies): whom it is addressed to, and why.
+        Column("applicant", "Tổ chức, cá nhân"),
+        Column("reason", "Lý do"),
     ),
 )
 

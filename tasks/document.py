@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_TEMPLATE = TEMPLATES / "bao-cao.docx"
 SECTION_TEMPLATE = TEMPLATES / "long-ghep-cchc.docx"  # the part for the CCHC report
+SLIP_TEMPLATE = TEMPLATES / "phieu-xin-loi.docx"  # phiếu xin lỗi và hẹn lại ngày trả kết quả
 
 CHART_DPI = 200
 CHART_WIDTH_MM = 160
@@ -526,13 +527,10 @@ def _charts(tpl: Any, full: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
-    """Render ``template`` (a docxtpl .docx) with ``context`` (``tasks.compile.report_context``)
-    into ``out``; parent folders are created and the file is replaced atomically. Returns ``out``.
-
-    Raises TemplateError (a CchcError) when the template is missing, not a .docx, uses a field
-    the context lacks (the message names it) or has a malformed tag; OutputError when ``out``
-    cannot be written."""
-    template, out = Path(template), Path(out)
+    """Render a report ``template`` (a docxtpl .docx) with ``context``
+    (``tasks.compile.report_context``), its totals, next period and charts, into ``out``.
+    Raises as ``render_document``."""
+    template = Path(template)
     tpl = _open_template(template)
     extra = document_fields(context)
     clash = sorted((set(extra) | {"charts"}) & set(context))
@@ -543,6 +541,22 @@ def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
     # without tags, as Word may split a field over several runs.
     shows_charts = "charts." in re.sub(r"<[^>]+>", "", tpl.get_xml())
     full["charts"] = _charts(tpl, full) if shows_charts else {}
+    return _render(tpl, template, full, Path(out))
+
+
+def render_document(context: dict[str, Any], template: Path, out: Path) -> Path:
+    """Render any document ``template`` (a docxtpl .docx, e.g. the apology slip) with
+    ``context`` into ``out``; parent folders are created and the file is replaced atomically.
+    Returns ``out``.
+
+    Raises TemplateError (a CchcError) when the template is missing, not a .docx, uses a field
+    the context lacks (the message names it) or has a malformed tag; OutputError when ``out``
+    cannot be written."""
+    template = Path(template)
+    return _render(_open_template(template), template, _clean(context), Path(out))
+
+
+def _render(tpl: Any, template: Path, full: dict[str, Any], out: Path) -> Path:
     fast = _take_fast_rows(tpl.docx, full, template.name)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
     env.filters["roman"] = roman.toRoman  # annex numbers: PHỤ LỤC {{ annex.n|roman }}

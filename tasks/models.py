@@ -98,7 +98,7 @@ class Records:
     concretizations:  row, unit, date, doc_number, link, note
     unit_reports:     row, unit, period, sent, doc_number, link, difficulties, proposals
     dossiers:         row, code, procedure, unit, due, returned, apology_date, apology_number,
-                      new_due
+                      new_due, applicant, reason
     Dates are ``datetime.date`` (or None); unit is the unit code; area the area number;
     channel and kind the plan's keys.
     """

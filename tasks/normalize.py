@@ -510,6 +510,8 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         "apology_date": _memo(parser.date(required=False)),
         "apology_number": _text,
         "new_due": _memo(parser.date(required=False, future_ok=True)),
+        "applicant": _text,
+        "reason": _text,
     }
     rows: list[dict[str, Any]] = []
     seen: dict[Any, int] = {}

@@ -1,5 +1,6 @@
-"""Build the report templates (docxtpl: Jinja tags inside Word): ``templates/bao-cao.docx``, the
-report, and ``templates/long-ghep-cchc.docx``, its part for the Department's CCHC report.
+"""Build the document templates (docxtpl: Jinja tags inside Word): ``templates/bao-cao.docx``, the
+report, ``templates/long-ghep-cchc.docx``, its part for the Department's CCHC report, and
+``templates/phieu-xin-loi.docx``, the apology slip.
 
 SOURCE OF TRUTH: once the Office has edited a template in Word, that file is the
 source of truth and this script is only a developer's tool to regenerate the template from
@@ -383,7 +384,7 @@ def setup_page(doc) -> None:
     )
 
 
-def header_block(doc) -> None:
+def header_block(doc, number: str = "Số:      /{{ agency.report_symbol }}") -> None:
     """Quốc hiệu, tiêu ngữ, agency, number and date (ND 30/2020, Phụ lục I): a borderless table."""
     left_w, right_w = 62.0, 103.0
     table = make_table(doc, [left_w, right_w], borders=False)
@@ -400,7 +401,7 @@ def header_block(doc) -> None:
     row = table.add_row()
     row.cells[0].width, row.cells[1].width = Mm(left_w), Mm(right_w)
     left, right = row.cells
-    para(left, "Số:      /{{ agency.report_symbol }}", CENTERED, size=13, before=6)
+    para(left, number, CENTERED, size=13, before=6)
     para(right, "{{ date_line }}", CENTERED, italic=True, size=14, before=6)
 
 
@@ -820,8 +821,9 @@ def section_proposals(doc) -> None:
     )
 
 
-def signature_block(doc) -> None:
-    """Nơi nhận (left) and the signer (right), a borderless table (ND 30/2020)."""
+def signature_block(doc, noi_nhan: list[str] | None = None) -> None:
+    """Nơi nhận (left) and the signer (right), a borderless table (ND 30/2020). ``noi_nhan``:
+    fixed lines instead of the plan file's list."""
     table = make_table(doc, [80, 85], borders=False)
     row = table.add_row()
     row.cells[0].width, row.cells[1].width = Mm(80), Mm(85)
@@ -829,9 +831,12 @@ def signature_block(doc) -> None:
     tr_pr.append(OxmlElement("w:cantSplit"))
     left, right = row.cells
     para(left, "Nơi nhận:", TABLE_TEXT, bold=True, italic=True, size=12, before=6)
-    para(left, "{%p for item in noi_nhan %}", TABLE_TEXT)
-    para(left, "- {{ item }}", TABLE_TEXT, size=11)
-    para(left, "{%p endfor %}", TABLE_TEXT)
+    if noi_nhan is None:
+        para(left, "{%p for item in noi_nhan %}", TABLE_TEXT)
+        para(left, "- {{ item }}", TABLE_TEXT, size=11)
+        para(left, "{%p endfor %}", TABLE_TEXT)
+    for line in noi_nhan or []:
+        para(left, f"- {line}", TABLE_TEXT, size=11)
     para(right, "{%p if signer.authority %}", CENTERED)
     para(right, "{{ signer.authority }}", CENTERED, bold=True, before=6)
     para(right, "{%p endif %}", CENTERED)
@@ -946,17 +951,63 @@ def build_section() -> bytes:
     return save(doc, "{{ cchc_section.title }} {{ period.label }}")
 
 
-TEMPLATES = {"bao-cao.docx": build_report, "long-ghep-cchc.docx": build_section}
+def build_slip() -> bytes:
+    """The apology slip (phiếu xin lỗi và hẹn lại ngày trả kết quả), after the one-stop form of
+    Thông tư 01/2018/TT-VPCP (Nghị định 61/2018); the Office checks it against Nghị định
+    118/2025 and edits it in Word."""
+    doc = new_document()
+    header_block(doc, "Số:      /PXL")
+    para(doc, "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", CENTERED, bold=True, before=18)
+    rule(doc, 40, TEXT_WIDTH_MM)
+    para(doc, "Kính gửi: {{ slip.applicant }}", CENTERED, before=6, after=12)
+    para(
+        doc,
+        "Sở Xây dựng đã tiếp nhận hồ sơ đề nghị giải quyết thủ tục hành chính "
+        "“{{ slip.procedure }}” (mã hồ sơ {{ slip.code }}) của {{ slip.applicant }}; thời hạn trả "
+        "kết quả ghi trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả là ngày {{ slip.due }}.",
+    )
+    para(
+        doc,
+        "{% if slip.returned %}Tuy nhiên, Sở Xây dựng đã trả kết quả giải quyết hồ sơ vào ngày "
+        "{{ slip.returned }}, chậm so với thời hạn nêu trên.{% elif slip.late %}Tuy nhiên, đến nay "
+        "Sở Xây dựng chưa trả kết quả giải quyết hồ sơ đúng thời hạn nêu trên.{% else %}Tuy nhiên, "
+        "Sở Xây dựng không thể trả kết quả giải quyết hồ sơ đúng thời hạn nêu trên.{% endif %} "
+        "Lý do: {{ slip.reason }}.",
+    )
+    para(
+        doc,
+        "Sự chậm trễ này đã gây phiền hà, tốn kém chi phí đi lại của Ông/Bà/Tổ chức. Sở Xây dựng "
+        "xin lỗi Ông/Bà/Tổ chức{% if not slip.returned %} và hẹn lại ngày trả kết quả là ngày "
+        "{{ slip.new_due }}{% endif %}.",
+    )
+    para(
+        doc,
+        "Sở Xây dựng mong nhận được sự cảm thông của Ông/Bà/Tổ chức. Xin trân trọng cảm ơn./.",
+        keep_next=True,
+    )
+    signature_block(doc, ["Như trên;", "{{ slip.unit }};", "Văn phòng Sở (theo dõi);", "Lưu: VT."])
+    return save(
+        doc,
+        "Phiếu xin lỗi và hẹn lại ngày trả kết quả - hồ sơ {{ slip.code }}",
+        subject="{{ slip.procedure }}",
+    )
 
 
-def save(doc, title: str) -> bytes:
+TEMPLATES = {
+    "bao-cao.docx": build_report,
+    "long-ghep-cchc.docx": build_section,
+    "phieu-xin-loi.docx": build_slip,
+}
+
+
+def save(doc, title: str, subject: str = "{{ plan.title }}") -> bytes:
     for t in doc.element.body.iter(qn("w:t")):  # keep the blank for the number after "Số:"
         if t.text and "  " in t.text:
             t.set(qn("xml:space"), "preserve")
 
     props = doc.core_properties
     props.title = title
-    props.subject = "{{ plan.title }}"
+    props.subject = subject
     props.author = props.last_modified_by = "Văn phòng Sở Xây dựng tỉnh Đắk Lắk"
     props.keywords = "CCHC; báo cáo; Sở Xây dựng Đắk Lắk"
     props.comments = "Mẫu báo cáo (docxtpl). Danh sách trường: docs/templates.md"

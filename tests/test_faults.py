@@ -72,7 +72,11 @@ def run_report(**options: Any) -> Any:
 
 
 def emails(out: Path) -> list[Path]:
-    return sorted((out / "outbox").glob("*.eml"))
+    """The e-mails in the outbox, but for the Office's copy of a report (it goes with the
+    leaders' e-mail: counting both would only double every figure)."""
+    return sorted(
+        p for p in (out / "outbox").glob("*.eml") if not p.name.startswith("report-office-")
+    )
 
 
 def period_files(out: Path) -> dict[str, list[Path]]:

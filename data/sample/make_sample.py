@@ -398,6 +398,27 @@ PROCEDURES = [  # procedure, unit, working days allowed
 ]
 
 
+APPLICANTS = [
+    "Công ty TNHH Xây dựng Ea Kao",
+    "Ông Y Bhăm Niê",
+    "Công ty Cổ phần Đầu tư Buôn Ma Thuột",
+    "Bà Nguyễn Thị Lan",
+    "Hợp tác xã Vật liệu xây dựng Cư M'gar",
+]
+REASONS = [
+    "Hồ sơ phải lấy thêm ý kiến của cơ quan liên quan",
+    "Chờ kết quả kiểm tra hiện trạng công trình",
+    "Công chức thụ lý nghỉ ốm đột xuất",
+]
+
+
+def slip_detail() -> list[str]:
+    """Tổ chức, cá nhân and Lý do (optional columns): not every row has them."""
+    applicant = detail_rng.choice(APPLICANTS) if detail_rng.random() < 0.7 else ""
+    reason = detail_rng.choice(REASONS) if detail_rng.random() < 0.5 else ""
+    return [applicant, reason]
+
+
 def dossiers_tab() -> list[list]:
     rows, apologies = [], {}
     received_days = sorted(rng.sample(working_days(date(2026, 1, 5), date(2026, 10, 9)), 20))
@@ -423,7 +444,7 @@ def dossiers_tab() -> list[list]:
             new_due = returned or due + timedelta(10)
             if i == 5 and returned:
                 new_due = returned - timedelta(1)
-        rows.append([ref, procedure, unit, due, returned, apology, number, new_due])
+        rows.append([ref, procedure, unit, due, returned, apology, number, new_due, *slip_detail()])
     retyped = list(rows[4])  # deliberate: the same Mã hồ sơ typed again, later in the sheet
     retyped[4] = retyped[4] + timedelta(2)
     rows.insert(12, retyped)
@@ -473,7 +494,7 @@ def main() -> None:
         (PRODUCTS, products, [17, 40, 30, 24, 14, 80, 60, 22, 28, 14, 30, 12]),
         (CONCRETIZATIONS, concretizations_tab(), [36, 17, 18, 50, 34]),
         (UNIT_REPORTS, unit_reports_tab(), [36, 14, 17, 16, 50, 50, 50]),
-        (DOSSIERS, dossiers, [22, 62, 40, 15, 17, 15, 17, 15]),
+        (DOSSIERS, dossiers, [22, 62, 40, 15, 17, 15, 17, 15, 40, 50]),
     ]
     wb = Workbook()
     wb.remove(wb.active)

@@ -34,6 +34,8 @@ from tasks.rules.base import (
 
 class ApologySettings(RuleSettings):
     days_before_due: int = Field(default=1, ge=0, le=30)
+    # Warn the unit this many working days before Ngày hẹn trả while a dossier is not returned.
+    remind_working_days_before: int = Field(default=2, ge=0, le=30)
 
 
 def is_late(due: date, returned: date | None, as_of: date) -> bool:
@@ -163,12 +165,28 @@ class Apologies(Rule):
         return outcome
 
     def owed(self, scope: Scope, settings: ApologySettings) -> dict[str, list[Item]]:
-        """Late dossiers with no apology at all."""
+        """Late dossiers with no apology at all, and dossiers not returned whose Ngày hẹn trả is
+        a few working days ahead (the apology must be ready before it)."""
         owed: dict[str, list[Item]] = {}
         active = set(scope.units["code"])
+        warn_until = scope.calendar.add_working_days(
+            scope.as_of, settings.remind_working_days_before
+        )
         for row in scope.records.dossiers.itertuples():
             if row.unit not in active:
                 continue
+            open_ = _date(row.returned) is None and pd.isna(row.apology_date)
+            if open_ and scope.as_of <= row.due <= warn_until:
+                latest = row.due - timedelta(days=settings.days_before_due)
+                owed.setdefault(row.unit, []).append(
+                    Item(
+                        f"dossier-soon:{row.code}",
+                        f"Hồ sơ {row.code} ({row.procedure or 'thủ tục hành chính'}) hẹn trả ngày "
+                        f"{format_vn(row.due)}, chưa trả kết quả: nếu không kịp, lập phiếu xin lỗi "
+                        f"và hẹn lại ngày trả kết quả chậm nhất ngày {format_vn(latest)}.",
+                        overdue=False,
+                    )
+                )
             if is_late(row.due, row.returned, scope.as_of) and pd.isna(row.apology_date):
                 owed.setdefault(row.unit, []).append(
                     Item(

@@ -1,0 +1,77 @@
+"""Apology slips: a draft slip per dossier that needs one, e-mailed to the unit responsible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+from prefect.states import Failed, State
+
+from flows.common import start_job, unwalked
+from tasks.apology_slips import (
+    compose_slips_mail,
+    issued_before,
+    make_slips_task,
+    record_issued,
+    slips_due,
+)
+from tasks.collect import read_source_task
+from tasks.deliver import send_mail_task, sheet_link
+from tasks.errors import CchcError
+from tasks.normalize import normalize_task
+from tasks.verify import known_on
+
+
+@flow(
+    name="phieu-xin-loi",
+    flow_run_name="phieu-xin-loi",
+    description="Lập phiếu xin lỗi và hẹn lại ngày trả kết quả cho hồ sơ trễ hẹn, gửi đơn vị.",
+)
+def apologies(
+    as_of: str | None = None,
+    source: str | None = None,
+    dossier: str | None = None,
+    send: bool = False,
+    force: bool = False,
+) -> dict[str, Any] | State:
+    """Slips for the dossiers that need one on ``as_of`` (only ``dossier`` when given), each made
+    once (``force`` makes them again); one e-mail per unit with its slips (outbox unless
+    ``send`` and SMTP)."""
+    try:
+        job = start_job(as_of, source)
+        raw = read_source_task(job.settings)
+        records, _ = normalize_task(unwalked(raw), job.plan)
+        records = known_on(records, job.as_of)
+        output = job.settings.output_dir
+        done = set() if force else issued_before(output)
+        wanted = slips_due(records, job.plan, job.as_of, dossier)
+        made = make_slips_task(
+            [s for s in wanted if s.code not in done], job.plan, job.as_of, output
+        )
+        by_unit: dict[str, list[Any]] = {}
+        for slip, path in made:
+            by_unit.setdefault(slip.unit, []).append((slip, path))
+        for unit, theirs in by_unit.items():
+            mail = compose_slips_mail(
+                unit, theirs, records, job.plan, job.as_of, sheet_link(job.settings.source)
+            )
+            send_mail_task(mail, job.settings, send, force)
+            record_issued(output, theirs, job.as_of)
+    except CchcError as err:
+        return Failed(message=str(err))
+    create_table_artifact(
+        key="phieu-xin-loi",
+        table=[
+            {"Mã hồ sơ": s.code, "Đơn vị": s.unit_name, "Hẹn trả": f"{s.due:%d/%m/%Y}",
+             "Tệp": str(path)}
+            for s, path in made
+        ]
+        or [{"Kết quả": f"Ngày {job.as_of:%d/%m/%Y} không có hồ sơ nào cần lập phiếu xin lỗi"}],
+        description=f"Phiếu xin lỗi lập ngày {job.as_of:%d/%m/%Y}",
+    )  # fmt: skip
+    return {
+        "as_of": job.as_of.isoformat(),
+        "slips": [{"dossier": s.code, "unit": s.unit, "file": str(p)} for s, p in made],
+        "skipped": [s.code for s in wanted if s.code in done],  # made by an earlier run
+    }

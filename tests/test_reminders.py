@@ -73,6 +73,19 @@ def test_late_dossier_without_apology(plan):
     assert not any(k.startswith("dossier") for k in got.get("VP", []))
 
 
+def test_a_dossier_not_returned_is_warned_two_working_days_before_it_is_due(plan):
+    # Due Mon 11/5: after Thu 7/5 come Fri 8/5 and Mon 11/5 -> warned on 7/5, not on 6/5.
+    dossiers = [
+        ["H4", "Cấp phép", "QLXD", "11/05/2026", "", "", ""],
+        ["H5", "Cấp phép", "QLXD", "11/05/2026", "07/05/2026", "", ""],  # returned: no warning
+    ]
+    assert "dossier-soon:H4" not in owed(plan, date(2026, 5, 6), dossiers=dossiers).get("QLXD", [])
+    warned = owed(plan, date(2026, 5, 7), dossiers=dossiers)["QLXD"]
+    assert "dossier-soon:H4" in warned and "dossier-soon:H5" not in warned
+    late = owed(plan, date(2026, 5, 12), dossiers=dossiers)["QLXD"]
+    assert "dossier:H4" in late and "dossier-soon:H4" not in late  # now overdue instead
+
+
 def test_inactive_unit_is_not_reminded(plan):
     assert "CU" not in owed(plan, date(2026, 5, 11))
 

@@ -1,8 +1,9 @@
-"""Regenerate the report pictures of the docs from the bundled sample (``make pictures``).
+"""Regenerate the document pictures of the docs from the bundled sample (``make pictures``).
 
 Page 1 and the units page of the monthly report (2026-05, as of 05/06/2026), page 1 of the annual
-report (2026, as of 21/12/2026), as LibreOffice prints them: .docx -> PDF (soffice) -> PNG
-(poppler's pdftoppm). Needs both on PATH (Debian: libreoffice-writer-nogui, poppler-utils).
+report (2026, as of 21/12/2026) and the apology slip the sample needs on 29/05/2026, as LibreOffice
+prints them: .docx -> PDF (soffice) -> PNG (poppler's pdftoppm). Needs both on PATH (Debian:
+libreoffice-writer-nogui, poppler-utils).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tasks.apology_slips import make_slips, slips_due  # noqa: E402
 from tasks.calendar import parse_period  # noqa: E402
 from tasks.collect import read_workbook  # noqa: E402
 from tasks.compile import report_context  # noqa: E402
@@ -24,7 +26,7 @@ from tasks.document import DEFAULT_TEMPLATE, render_report, report_file_name  # 
 from tasks.normalize import normalize  # noqa: E402
 from tasks.plan import load_plan  # noqa: E402
 from tasks.settings import SAMPLE_WORKBOOK  # noqa: E402
-from tasks.verify import verify  # noqa: E402
+from tasks.verify import known_on, verify  # noqa: E402
 
 DOCS = ROOT / "docs"
 DPI = 70  # readable in a browser, small in the repository
@@ -35,6 +37,7 @@ PICTURES = {
     "report-units.png": ("2026-05", date(2026, 6, 5), UNITS_PAGE_MARK),
     "report-annual-page1.png": ("2026", date(2026, 12, 21), 1),
 }
+SLIP_DAY = date(2026, 5, 29)
 
 
 def _tool(name: str) -> str:
@@ -49,7 +52,18 @@ def _pdf(period: str, as_of: date, folder: Path) -> Path:
     plan = load_plan(ROOT / "config" / "plan-2026.yaml")
     records, problems = normalize(read_workbook(SAMPLE_WORKBOOK), plan, as_of)
     context = report_context(verify(records, plan, parse_period(period), as_of, problems), plan)
-    docx = render_report(context, DEFAULT_TEMPLATE, folder / report_file_name(period))
+    return _convert(render_report(context, DEFAULT_TEMPLATE, folder / report_file_name(period)))
+
+
+def _slip_pdf(folder: Path) -> Path:
+    plan = load_plan(ROOT / "config" / "plan-2026.yaml")
+    records, _ = normalize(read_workbook(SAMPLE_WORKBOOK), plan, SLIP_DAY)
+    slips = slips_due(known_on(records, SLIP_DAY), plan, SLIP_DAY)
+    return _convert(make_slips(slips[:1], plan, SLIP_DAY, folder)[0][1])
+
+
+def _convert(docx: Path) -> Path:
+    folder = docx.parent
     profile = (folder / "lo-profile").as_uri()
     subprocess.run(
         [_tool("soffice"), f"-env:UserInstallation={profile}", "--headless", "--convert-to",
@@ -82,6 +96,14 @@ def main() -> None:
             )  # fmt: skip
             shutil.copyfile(stem.with_suffix(".png"), DOCS / name)
             print(f"wrote docs/{name} (page {number} of {pdf.name})")
+        slip = _slip_pdf(folder)
+        stem = folder / "phieu-xin-loi"
+        subprocess.run(
+            [_tool("pdftoppm"), "-png", "-r", str(DPI), "-singlefile", str(slip), str(stem)],
+            check=True,
+        )
+        shutil.copyfile(stem.with_suffix(".png"), DOCS / "phieu-xin-loi.png")
+        print(f"wrote docs/phieu-xin-loi.png ({slip.name})")
 
 
 if __name__ == "__main__":

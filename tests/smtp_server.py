@@ -185,6 +185,12 @@ class PasswordAuthenticator:
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
 
+def to_leaders(messages: list[ReceivedMessage]) -> list[ReceivedMessage]:
+    """The e-mails a run sent, but for the Office's own copy of a report (its subject starts
+    "[Văn phòng]"): a test that counts report e-mails counts the leaders' one."""
+    return [m for m in messages if not m.message["Subject"].startswith("[Văn phòng]")]
+
+
 class SmtpTestServer:
     """One aiosmtpd Controller on 127.0.0.1; a context manager (``start``/``stop`` also work)."""
 

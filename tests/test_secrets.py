@@ -192,7 +192,8 @@ def test_no_secret_in_logs_artifacts_files_or_messages(
     assert diacritics.is_failed() and "ngoài bảng mã ASCII" in diacritics.message
     assert sent.is_completed(), sent.message
     assert checked.is_completed() and reminded.is_completed(), reminded.message
-    assert len(received) == 1 and list((out / "outbox").glob("*.eml"))
+    assert len(received) == 2  # the leaders' e-mail and the Office's copy
+    assert list((out / "outbox").glob("*.eml"))
 
     console = capfd.readouterr()
     haystacks: dict[str, str] = {

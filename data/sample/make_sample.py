@@ -45,6 +45,7 @@ VN_HOLIDAYS = holidays.country_holidays("VN", years=2026)
 EXTRA_WORKING = {date(2026, 8, 22)}
 rng = random.Random(2026)
 detail_rng = random.Random(79)  # the optional detail columns (plan mục IV.1, IV.4, IV.5)
+slip_rng = random.Random(61)  # the optional columns for the apology slip
 
 # code, name, mailboxes (@daklak.gov.vn, "" = no e-mail), contact, quota (None = default 2), status
 UNIT_ROWS = [
@@ -414,8 +415,8 @@ REASONS = [
 
 def slip_detail() -> list[str]:
     """Tổ chức, cá nhân and Lý do (optional columns): not every row has them."""
-    applicant = detail_rng.choice(APPLICANTS) if detail_rng.random() < 0.7 else ""
-    reason = detail_rng.choice(REASONS) if detail_rng.random() < 0.5 else ""
+    applicant = slip_rng.choice(APPLICANTS) if slip_rng.random() < 0.7 else ""
+    reason = slip_rng.choice(REASONS) if slip_rng.random() < 0.5 else ""
     return [applicant, reason]
 
 

@@ -1,4 +1,5 @@
-"""Build ``templates/bao-cao.docx``, the report template (docxtpl: Jinja tags inside Word).
+"""Build ``templates/bao-cao.docx``, the report template (docxtpl: Jinja tags inside Word), and
+``templates/ma-qr-niem-yet.docx``, the QR-code sheet of the posted procedures.
 
 SOURCE OF TRUTH: once the Office has edited ``templates/bao-cao.docx`` in Word, that file is the
 source of truth and this script is only a developer's tool to regenerate the template from
@@ -865,6 +866,135 @@ def annex(doc) -> None:
     para(doc, "{%p endif %}", CENTERED)
 
 
+# ------------------------------------------------------------------------------ QR-code sheet
+
+QR_OUT = Path(__file__).with_name("ma-qr-niem-yet.docx")
+QR_CARD_MM = 95.0  # two cards across A4 between 10 mm margins
+QR_ROW_MM = 134.0  # two rows a page (275 mm between the margins), a little to spare
+
+
+def qr_card(cell, side: str) -> None:
+    """The paragraphs of one card (``pair.left`` or ``pair.right``), centred in its cell."""
+    c = f"pair.{side}"
+    para(cell, "{{ agency.parent }}", CENTERED, size=10)
+    para(cell, "{{ agency.name }}", CENTERED, bold=True, size=11)
+    para(cell, "TRA CỨU THỦ TỤC HÀNH CHÍNH", CENTERED, bold=True, size=14, before=6)
+    para(cell, f"{{{{ {c}.qr }}}}", CENTERED, before=3)
+    para(cell, f"{{{{ {c}.name }}}}", CENTERED, bold=True, size=13, before=3)
+    para(cell, f"Mã thủ tục: {{{{ {c}.code }}}}", CENTERED, size=12, before=2)
+    para(
+        cell,
+        "Quét mã QR bằng điện thoại để xem thành phần hồ sơ, trình tự, thời hạn, phí, lệ phí "
+        "và nộp hồ sơ trực tuyến",
+        CENTERED, italic=True, size=10, before=4,
+    )  # fmt: skip
+    para(cell, f"{{{{ {c}.link }}}}", CENTERED, size=8, before=2)
+    para(
+        cell,
+        f"{{% if {c}.place %}}Nơi niêm yết: {{{{ {c}.place }}}}{{% endif %}}",
+        CENTERED, italic=True, size=10, before=4,
+    )  # fmt: skip
+    para(cell, f"({{{{ {c}.stt }}}}/{{{{ count }}}})", CENTERED, size=8, before=2)
+
+
+def tiny_paragraph(container) -> None:
+    """An empty paragraph 1 pt high (its mark is 1 pt): where the format needs a paragraph."""
+    p = para(container, "", CENTERED)
+    p.paragraph_format.line_spacing = Pt(1)
+    mark = parse_xml(f'<w:rPr {nsdecls("w")}><w:sz w:val="2"/><w:szCs w:val="2"/></w:rPr>')
+    p._p.get_or_add_pPr().append(mark)
+
+
+def qr_page(doc) -> None:
+    """A4 with narrow margins (the sheet is cut, not filed); the page header says how to use it."""
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(12), Mm(10)
+    section.left_margin = section.right_margin = Mm(10)
+    section.header_distance, section.footer_distance = Mm(5), Mm(5)
+    header = section.header.paragraphs[0]
+    header.style = "Header"
+    header.alignment = CENTER
+    run = header.add_run(
+        "{{ agency.name }} - MÃ QR TRA CỨU THỦ TỤC HÀNH CHÍNH NIÊM YẾT ({{ count }} thủ tục). "
+        "In khổ A4, cắt theo đường nét đứt."
+    )
+    run.font.size = Pt(9)
+    run.italic = True
+
+
+def qr_table(doc) -> None:
+    """Two cards a row, rows of a fixed minimum height that never split across pages, dashed
+    borders as cut lines."""
+    table = make_table(doc, [QR_CARD_MM, QR_CARD_MM], borders=True)
+    ns = nsdecls("w")
+    dashed = "".join(
+        f'<w:{side} w:val="dashed" w:sz="6" w:space="0" w:color="7F7F7F"/>'
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
+    _tbl_pr_child(
+        table, f"<w:tblBorders {ns}>{dashed}</w:tblBorders>",
+        "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+    )  # fmt: skip
+    _tbl_pr_child(
+        table,
+        f'<w:tblCellMar {ns}><w:top w:w="113" w:type="dxa"/><w:left w:w="227" w:type="dxa"/>'
+        '<w:bottom w:w="113" w:type="dxa"/><w:right w:w="227" w:type="dxa"/></w:tblCellMar>',
+        "w:tblLook",
+    )
+    add_row(table, [C("{%tr for pair in pairs %}"), C()], CENTERED)
+    row = table.add_row()
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+    tr_pr.append(parse_xml(f'<w:trHeight {ns} w:val="{int(QR_ROW_MM * 56.7)}" w:hRule="atLeast"/>'))
+    left, right = row.cells
+    for cell in (left, right):
+        cell.width = Mm(QR_CARD_MM)
+        cell._tc.get_or_add_tcPr().append(parse_xml(f'<w:vAlign {ns} w:val="center"/>'))
+    qr_card(left, "left")
+    # No card after an odd last one: the cell keeps only its last, tiny paragraph (a cell
+    # must hold one); the left cell has one too, so that both cards sit at the same height.
+    tiny_paragraph(left)
+    para(right, "{%p if pair.right %}", CENTERED)
+    qr_card(right, "right")
+    para(right, "{%p endif %}", CENTERED)
+    tiny_paragraph(right)
+    add_row(table, [C("{%tr endfor %}"), C()], CENTERED)
+
+
+def build_qr_sheet() -> bytes:
+    """``templates/ma-qr-niem-yet.docx``: the QR-code cards of the posted procedures."""
+    doc = Document()
+    setup_styles(doc)
+    qr_page(doc)
+    para(doc, "{%p if pairs %}", CENTERED)
+    qr_table(doc)
+    para(doc, "{%p else %}", CENTERED)
+    para(
+        doc,
+        "Tab “Thủ tục niêm yết” chưa có thủ tục nào có đường dẫn để in mã QR.",
+        CENTERED, before=24,
+    )  # fmt: skip
+    para(doc, "{%p endif %}", CENTERED)
+    # The body must end with a paragraph: a tiny one never spills onto a page of its own.
+    tiny_paragraph(doc)
+
+    props = doc.core_properties
+    props.title = "Mã QR tra cứu thủ tục hành chính niêm yết"
+    props.subject = "Cổ động trực quan: niêm yết thủ tục hành chính, mã QR tra cứu thủ tục"
+    props.author = props.last_modified_by = "Văn phòng Sở Xây dựng tỉnh Đắk Lắk"
+    props.keywords = "CCHC; mã QR; niêm yết thủ tục hành chính; Sở Xây dựng Đắk Lắk"
+    props.comments = "Mẫu phiếu mã QR (docxtpl). Danh sách trường: docs/templates.md"
+    props.created = props.modified = FIXED_TIME
+    props.last_printed = FIXED_TIME
+    props.revision = 1
+
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return _stable_zip(buffer.getvalue())
+
+
 # ---------------------------------------------------------------------------------------- main
 
 
@@ -911,23 +1041,32 @@ def _stable_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _write(path: Path, data: bytes, force: bool) -> bool:
+    """Write one template; False (and a message) when it was edited and ``force`` is not given."""
+    if path.exists() and path.read_bytes() != data and not force:
+        print(
+            f"{path} differs from what this script builds (edited in Word?). It is the "
+            "source of truth: not overwritten. Use --force to replace it anyway.",
+            file=sys.stderr,
+        )
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    print(f"wrote {path} ({len(data)} bytes)")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="overwrite an edited template")
     parser.add_argument("--output", type=Path, default=OUT, help="default: %(default)s")
+    parser.add_argument("--qr-output", type=Path, default=QR_OUT, help="default: %(default)s")
     args = parser.parse_args(argv)
-    data = build()
-    if args.output.exists() and args.output.read_bytes() != data and not args.force:
-        print(
-            f"{args.output} differs from what this script builds (edited in Word?). It is the "
-            "source of truth: not overwritten. Use --force to replace it anyway.",
-            file=sys.stderr,
-        )
-        return 1
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(data)
-    print(f"wrote {args.output} ({len(data)} bytes)")
-    return 0
+    written = [
+        _write(args.output, build(), args.force),
+        _write(args.qr_output, build_qr_sheet(), args.force),
+    ]
+    return 0 if all(written) else 1
 
 
 if __name__ == "__main__":

@@ -917,7 +917,7 @@ def qr_page(doc) -> None:
     header.style = "Header"
     header.alignment = CENTER
     run = header.add_run(
-        "{{ agency.name }} - MÃ QR TRA CỨU THỦ TỤC HÀNH CHÍNH NIÊM YẾT ({{ count }} thủ tục). "
+        "{{ agency.name }} - MÃ QR TRA CỨU THỦ TỤC HÀNH CHÍNH NIÊM YẾT ({{ count }} thẻ). "
         "In khổ A4, cắt theo đường nét đứt."
     )
     run.font.size = Pt(9)

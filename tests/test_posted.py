@@ -5,8 +5,10 @@ and from the page LibreOffice prints."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -273,6 +275,29 @@ def test_the_sheet_is_a4_with_dashed_cut_lines_and_cards_that_never_split(
     assert len(extents) == 11
     assert {round(Emu(int(e.get("cx"))).mm) for e in extents} == {50}  # the codes are 50 mm
     assert "{{" not in document.element.xml and "{%" not in document.element.xml
+
+
+def test_every_field_of_the_qr_template_is_documented(plan: Plan, sample: Records) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "templates.md").read_text("utf-8")
+    section = doc[doc.index("## The QR-code sheet") :]
+    with zipfile.ZipFile(QR_TEMPLATE) as package:
+        xml = "".join(
+            package.read(name).decode("utf-8")
+            for name in package.namelist()
+            if name.startswith("word/") and name.endswith(".xml")
+        )
+    text = re.sub(r"<[^>]+>", "", xml)
+    used = set(re.findall(r"pair\.(?:left|right)\.(\w+)", text))
+    assert used == {"qr", "name", "code", "link", "place", "stt"}
+    context = qr_sheet_context(sample, plan)
+    card = (set(context["pairs"][0]["left"]) - {"qr_png"}) | {"qr"}
+    assert used <= card
+    for field in card:
+        assert f"card `{field}`" in section, field
+    for key in context:
+        assert f"`{key}" in section, key
+    for field in set(re.findall(r"agency\.(\w+)", text)):
+        assert f"`agency.{field}`" in section, field
 
 
 def _require(program: str | None, what: str) -> str:

@@ -25,7 +25,7 @@ from flows.cli import app
 from flows.qr_sheets import qr_sheets
 from tasks.collect import read_workbook
 from tasks.contract import POSTED_PROCEDURES
-from tasks.document import QR_TEMPLATE, render_qr_sheet
+from tasks.document import QR_TEMPLATE, TemplateError, render_qr_sheet
 from tasks.models import Records
 from tasks.normalize import normalize
 from tasks.pdf import soffice, to_pdf
@@ -298,6 +298,25 @@ def test_every_field_of_the_qr_template_is_documented(plan: Plan, sample: Record
         assert f"`{key}" in section, key
     for field in set(re.findall(r"agency\.(\w+)", text)):
         assert f"`agency.{field}`" in section, field
+
+
+def test_a_template_field_that_does_not_exist_stops_the_run_naming_it(
+    plan: Plan, sample: Records, tmp_path: Path
+) -> None:
+    tiny = docx.Document()
+    tiny.add_paragraph("{{ pairs[0].left.no_such }}")
+    tiny.save(str(tmp_path / "mau.docx"))
+    with pytest.raises(TemplateError, match="dùng trường '[a-z.]*no_such'") as caught:
+        render_qr_sheet(qr_sheet_context(sample, plan), tmp_path / "mau.docx", tmp_path / "o.docx")
+    assert "mau.docx" in str(caught.value) and not (tmp_path / "o.docx").exists()
+
+
+def test_without_libreoffice_there_is_no_pdf_and_a_reason(
+    sample_sheet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no soffice on it
+    assert to_pdf(sample_sheet) == (None, "máy chưa cài LibreOffice (soffice) nên chưa tạo PDF")
+    assert not sample_sheet.with_suffix(".pdf").exists()
 
 
 def _require(program: str | None, what: str) -> str:

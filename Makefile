@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-later lint lock bench up down clean sample
+.PHONY: demo test test-later lint lock bench up down clean sample pictures
 
 demo: $(STAMP)  ## run the monthly report on the bundled sample workbook
 	$(BIN)/cchc report --period 2026-05 --as-of 2026-06-05
 
 test: $(STAMP)  ## lint, type-check and run the whole test suite
-	$(BIN)/ruff check flows tasks tests data benchmarks templates
-	$(BIN)/ruff format --check flows tasks tests data benchmarks templates
+	$(BIN)/ruff check flows tasks tests data benchmarks templates docs
+	$(BIN)/ruff format --check flows tasks tests data benchmarks templates docs
 	$(BIN)/mypy flows tasks benchmarks
 	$(BIN)/pytest
 
@@ -50,6 +50,9 @@ lock: $(STAMP)  ## refresh requirements.lock from pyproject.toml (names, version
 
 sample: $(STAMP)  ## regenerate the bundled sample workbook
 	$(BIN)/python data/sample/make_sample.py
+
+pictures: $(STAMP)  ## re-render the report pictures in docs/ from the sample (LibreOffice, poppler)
+	$(BIN)/python docs/pictures.py
 
 .PHONY: reliability
 reliability: $(STAMP)  ## bad-input, fault and secret tests; regenerates docs/reliability.md

@@ -92,7 +92,7 @@ def report_command(
     typer.echo(f"Số liệu: {fig['products']} sản phẩm tuyên truyền của {fig['units']} đơn vị.")
     for line in out["rules"]:
         typer.echo(f"  {line}")
-    typer.echo(f"Thư báo cáo: {out['mail']}.")
+    typer.echo(f"Thư báo cáo: {out['mail']}; bản gửi Văn phòng Sở: {out['office_mail']}.")
     typer.echo(
         f"Lỗi dữ liệu: {fig['problems']} lỗi, các dòng đó chưa được tính "
         "(danh sách: tab Tổng hợp, tab Artifacts của lần chạy, hoặc lệnh cchc check)."

@@ -19,6 +19,7 @@ from tasks.collect import (
 )
 from tasks.compile import compile_report_task, summary_rows
 from tasks.deliver import (
+    compose_office_mail,
     compose_report_mail,
     period_folder,
     send_mail_task,
@@ -94,12 +95,14 @@ def report(
         progress(50)
         compiled = compile_report_task(findings, job.plan, folder, DEFAULT_TEMPLATE)
         mail = compose_report_mail(findings, job.plan, compiled)
+        office_mail = compose_office_mail(findings, job.plan, compiled)
         progress(75)
         sent = send_mail_task(mail, job.settings, send, force)
+        office_sent = send_mail_task(office_mail, job.settings, send, force)
         wrote_back = not snapshot and write_back_task(
             job.settings, summary_rows(findings, raw.read_at), raw.sheet_meta
         )
         progress(100)
     except CchcError as err:
         return Failed(message=str(err))
-    return report_outcome(findings, compiled, snapshot_path, sent, wrote_back, output)
+    return report_outcome(findings, compiled, snapshot_path, sent, office_sent, wrote_back, output)

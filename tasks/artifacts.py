@@ -112,9 +112,9 @@ MAIL_OUTCOME = {
 }
 
 
-def publish_send_log(output_dir: Path, key: str, period: str) -> None:
-    """The send log's entries for this e-mail: every attempt, sent or not, and when."""
-    entries = [e for e in read_send_log(output_dir) if e.get("key") == key]
+def publish_send_log(output_dir: Path, keys: tuple[str, ...], period: str) -> None:
+    """The send log's entries for this run's e-mails: every attempt, sent or not, and when."""
+    entries = [e for e in read_send_log(output_dir) if e.get("key") in keys]
     create_table_artifact(
         key=_key(f"thu-{period}"),
         table=[
@@ -137,24 +137,33 @@ def report_outcome(
     report: CompiledReport,
     snapshot: Path,
     sent: SendResult,
+    office_sent: SendResult,
     wrote_back: bool,
     output_dir: Path,
 ) -> dict[str, Any]:
     """Publish the run's artifacts and return what the CLI prints: files, figures, mail."""
     files = {
         "Báo cáo": str(report.document_path),
+        "Phần lồng ghép báo cáo CCHC": str(report.section_path),
         "Kết quả (JSON)": str(report.result_path),
         "Ảnh chụp dữ liệu": str(snapshot),
     }
     if sent.path:
         files["Thư (hộp thư đi)"] = str(sent.path)
-    publish_report(findings, files, MAIL_OUTCOME[sent.status])
-    publish_send_log(output_dir, sent.key, findings.period.key)
+    if office_sent.path:
+        files["Thư Văn phòng (hộp thư đi)"] = str(office_sent.path)
+    mail_line = (
+        f"Lãnh đạo Sở: {MAIL_OUTCOME[sent.status]}; "
+        f"Văn phòng Sở (kèm lỗi dữ liệu): {MAIL_OUTCOME[office_sent.status]}"
+    )
+    publish_report(findings, files, mail_line)
+    publish_send_log(output_dir, (sent.key, office_sent.key), findings.period.key)
     return {
         "period": findings.period.key,
         "label": findings.period.label,
         "files": files,
         "mail": MAIL_OUTCOME[sent.status],
+        "office_mail": MAIL_OUTCOME[office_sent.status],
         "wrote_back": wrote_back,
         "figures": report.context["summary"],
         "rules": [f"{o.title}: {o.verdict}" for o in findings.outcomes],

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.calendar import parse_period
+from tasks.cchc_section import cchc_section
 from tasks.dates import format_vn
 from tasks.errors import OutputError
 from tasks.files import write_atomically
@@ -33,7 +34,7 @@ def _vn(day: date | None) -> str:
 
 def build_result(findings: Findings) -> dict[str, Any]:
     """The ``ket-qua.json`` document of DESIGN §5: each rule adds its fields to the unit
-    entries and to the top level."""
+    entries and to the top level. (``compile_report`` adds the CCHC-report section.)"""
     result: dict[str, Any] = {
         "period": findings.period.key,
         "window": {"start": _iso(findings.window.start), "end": _iso(findings.window.end)},
@@ -62,6 +63,7 @@ def build_result(findings: Findings) -> dict[str, Any]:
     result["problems"] = [p.to_json() for p in findings.problems]
     result["backdated"] = [p.to_json() for p in findings.backdated]
     result["totals"] = findings.totals
+    result["channels"] = [{k: v for k, v in c.items() if k != "text"} for c in findings.channels]
     return result
 
 
@@ -137,9 +139,11 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "by_area": table(findings.totals["by_area"]),
         "by_channel": table(findings.totals["by_channel"]),
         "by_kind": table(findings.totals["by_kind"]),
+        "channel_details": [c["text"] for c in findings.channels],
         "shortcomings": findings.shortcomings(),
         "strengths": strengths(findings),
         "causes": findings.causes(),
+        "proposals": findings.proposals(),
         "behind_names": "; ".join(u.name for u, _ in findings.units_behind()),
         "texts": plan.report_texts.model_dump(),
         "products": [
@@ -165,6 +169,7 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "plan_reference": plan.plan.reference,
         "noi_nhan": plan.noi_nhan,
         "signer": plan.signer.model_dump(),
+        "cchc_section": cchc_section(findings, plan),
     }
     clash = sorted(set(REGISTRY) & set(context))
     if clash:  # a programming error: a rule named like a report field
@@ -236,19 +241,23 @@ class CompiledReport:
     content_hash: str
     result_path: Path
     document_path: Path
+    section_path: Path  # the part for the Department's CCHC report (tasks.cchc_section)
 
 
 def compile_report(findings: Findings, plan: Plan, folder: Path, template: Path) -> CompiledReport:
     """Write ``ket-qua.json`` and the .docx report for ``findings`` into ``folder``."""
     from tasks import document  # docxtpl and matplotlib load slowly; only needed here
 
-    result = build_result(findings)
     context = report_context(findings, plan)
+    result = {**build_result(findings), "cchc_section": context["cchc_section"]}
     result_path = write_result(result, folder)
     name = document.report_file_name(findings.period.key)
     document_path = document.render_report(context, template, folder / name)
+    section_path = document.render_report(
+        context, document.SECTION_TEMPLATE, folder / document.section_file_name(findings.period.key)
+    )
     digest = content_hash(result, context)
-    return CompiledReport(result, context, digest, result_path, document_path)
+    return CompiledReport(result, context, digest, result_path, document_path, section_path)
 
 
 compile_report_task = stage_task("Lập báo cáo")(compile_report)

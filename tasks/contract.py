@@ -57,6 +57,10 @@ PRODUCTS = TabSpec(
         Column("link", "Đường dẫn"),
         Column("author", "Người thực hiện"),
         Column("note", "Ghi chú"),
+        # Optional detail by channel (DESIGN §5): meetings, press, leaflets.
+        Column("attendees", "Số người tham dự"),
+        Column("outlet", "Cơ quan báo chí"),
+        Column("copies", "Số lượng"),
     ),
 )
 CONCRETIZATIONS = TabSpec(
@@ -79,6 +83,9 @@ UNIT_REPORTS = TabSpec(
         Column("sent", "Ngày gửi", required=True, is_date=True),
         Column("doc_number", "Số, ký hiệu văn bản"),
         Column("link", "Đường dẫn"),
+        # Optional: what the unit wrote, quoted in the report's sections III.3 and V.
+        Column("difficulties", "Khó khăn, vướng mắc"),
+        Column("proposals", "Đề xuất, kiến nghị"),
     ),
 )
 DOSSIERS = TabSpec(

@@ -21,6 +21,7 @@ from tasks.dates import format_vn
 from tasks.errors import DeliveryError, OutputError, SourceError
 from tasks.mail import SendResult, deliver_mail
 from tasks.mail_message import OutgoingMail, Recipient
+from tasks.models import Problem
 from tasks.outbox import append_json_lines
 from tasks.plan import Plan
 from tasks.reminders import UnitReminder
@@ -91,6 +92,58 @@ def compose_report_mail(findings: Findings, plan: Plan, report: CompiledReport) 
         html=html,
         content_hash=report.content_hash,
         attachments=[(report.document_path, attachment_name(findings))],
+    )
+
+
+MAX_LISTED_PROBLEMS = 200  # in the Office's e-mail; the full list is in Tổng hợp and cchc check
+
+
+def _problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [
+        {
+            "where": p.where(),
+            "tab": p.tab,
+            "row": p.row or "",
+            "column": p.column or "",
+            "value": p.value,
+            "message": p.message,
+        }
+        for p in problems
+    ]
+
+
+def section_attachment_name(findings: Findings) -> str:
+    return f"Lồng ghép báo cáo CCHC {findings.period.label.replace('/', '-')}.docx"
+
+
+def compose_office_mail(findings: Findings, plan: Plan, report: CompiledReport) -> OutgoingMail:
+    """The Office's copy: the same figures, the data problems the report leaves out (DESIGN §5:
+    they are internal) and the part for the Department's CCHC report, both documents attached."""
+    office = plan.recipients.office
+    section_name = section_attachment_name(findings)
+    text, html = render_mail(
+        "bao-cao-van-phong",
+        {
+            **report.context,
+            "office": office,
+            "behind": unit_issues(findings),
+            "problems": _problem_rows(findings.problems[:MAX_LISTED_PROBLEMS]),
+            "backdated": _problem_rows(findings.backdated),
+            "section_name": section_name,
+        },
+    )
+    return OutgoingMail(
+        key=f"report-office:{findings.period.key}",
+        to=[Recipient(office.email, office.name)],
+        cc=[],
+        subject=f"[Văn phòng] {report_subject(findings)} - kèm lỗi dữ liệu cần sửa",
+        text=text,
+        html=html,
+        content_hash=report.content_hash,
+        attachments=[
+            (report.document_path, attachment_name(findings)),
+            (report.section_path, section_name),
+        ],
     )
 
 

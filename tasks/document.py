@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 import jinja2
+import roman
 
 from tasks.calendar import Period, parse_period
 from tasks.errors import CchcError, OutputError
@@ -40,7 +41,9 @@ from tasks.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "bao-cao.docx"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_TEMPLATE = TEMPLATES / "bao-cao.docx"
+SECTION_TEMPLATE = TEMPLATES / "long-ghep-cchc.docx"  # the part for the CCHC report
 
 CHART_DPI = 200
 CHART_WIDTH_MM = 160
@@ -79,6 +82,12 @@ def report_file_name(period_key: str) -> str:
         "adhoc": period.key,
     }.get(period.kind, f"nam-{period.year}")
     return f"Bao-cao-CCHC-{name}.docx"
+
+
+def section_file_name(period_key: str) -> str:
+    """``2026-05`` -> ``Long-ghep-bao-cao-CCHC-thang-05-2026.docx``: the section to paste into
+    the Department's CCHC report."""
+    return "Long-ghep-" + report_file_name(period_key).replace("Bao-cao-", "bao-cao-", 1)
 
 
 def next_period_label(period: Period) -> str:
@@ -500,6 +509,22 @@ def _undefined_field(err: jinja2.UndefinedError, tpl: Any) -> str:
     return dotted.group(1) if dotted else attribute
 
 
+def _charts(tpl: Any, full: dict[str, Any]) -> dict[str, Any]:
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    quotas = (full.get("unit_quota") or {}).get("by_unit", {})
+    units = InlineImage(
+        tpl, io.BytesIO(chart_units(full["units"], quotas)), width=Mm(CHART_WIDTH_MM)
+    )
+    months = (
+        InlineImage(tpl, io.BytesIO(chart_months(full["by_month"])), width=Mm(CHART_WIDTH_MM))
+        if full["by_month"]
+        else ""
+    )
+    return {"units": units, "months": months}
+
+
 def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
     """Render ``template`` (a docxtpl .docx) with ``context`` (``tasks.compile.report_context``)
     into ``out``; parent folders are created and the file is replaced atomically. Returns ``out``.
@@ -507,9 +532,6 @@ def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
     Raises TemplateError (a CchcError) when the template is missing, not a .docx, uses a field
     the context lacks (the message names it) or has a malformed tag; OutputError when ``out``
     cannot be written."""
-    from docx.shared import Mm
-    from docxtpl import InlineImage
-
     template, out = Path(template), Path(out)
     tpl = _open_template(template)
     extra = document_fields(context)
@@ -517,22 +539,13 @@ def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:
     if clash:  # a programming error: report_context grew a field with one of our names
         raise RuntimeError(f"report_context already has {clash}; rename in tasks.document")
     full = _clean({**context, **extra})
-    full["charts"] = {
-        "units": InlineImage(
-            tpl,
-            io.BytesIO(
-                chart_units(full["units"], (full.get("unit_quota") or {}).get("by_unit", {}))
-            ),
-            width=Mm(CHART_WIDTH_MM),
-        ),
-        "months": (
-            InlineImage(tpl, io.BytesIO(chart_months(full["by_month"])), width=Mm(CHART_WIDTH_MM))
-            if full["by_month"]
-            else ""
-        ),
-    }
+    # Charts only for a template that shows them (the CCHC-report section has none); its text
+    # without tags, as Word may split a field over several runs.
+    shows_charts = "charts." in re.sub(r"<[^>]+>", "", tpl.get_xml())
+    full["charts"] = _charts(tpl, full) if shows_charts else {}
     fast = _take_fast_rows(tpl.docx, full, template.name)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    env.filters["roman"] = roman.toRoman  # annex numbers: PHỤ LỤC {{ annex.n|roman }}
     try:
         tpl.render(full, env, autoescape=True)
     except jinja2.UndefinedError as err:

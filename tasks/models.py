@@ -64,14 +64,18 @@ class Problem:
     message: str
     structural: bool = False  # True: the run cannot go on (missing tab / column)
 
-    def describe(self) -> str:
+    def where(self) -> str:
+        """``tab 'Tin bài', dòng 12, cột 'Ngày'``."""
         where = f"tab '{self.tab}'"
         if self.row is not None:
             where += f", dòng {self.row}"
         if self.column:
             where += f", cột '{self.column}'"
+        return where
+
+    def describe(self) -> str:
         shown = f" (giá trị: '{self.value}')" if self.value != "" else ""
-        return f"{where}: {self.message}{shown}"
+        return f"{self.where()}: {self.message}{shown}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,9 +93,10 @@ class Records:
     optional tab); every frame keeps the sheet ``row`` number.
 
     units:            row, code, name, emails (list[str]), contact, quota (int | None), active
-    products:         row, date, unit, area, channel, kind, title, link, author, note
+    products:         row, date, unit, area, channel, kind, title, link, author, note, outlet,
+                      attendees (int | None), copies (int | None)
     concretizations:  row, unit, date, doc_number, link, note
-    unit_reports:     row, unit, period, sent, doc_number, link
+    unit_reports:     row, unit, period, sent, doc_number, link, difficulties, proposals
     dossiers:         row, code, procedure, unit, due, returned, apology_date, apology_number,
                       new_due
     posted_procedures: row, code, name, link, place, date

@@ -41,6 +41,8 @@ _LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 # At most 3 digits: a longer number is no content number (and int() of 4300+ digits raises).
 _LEADING_NUMBER = re.compile(r"^(?:(?:noi dung|linh vuc)\s*)?(\d{1,3})\b")
 MAX_QUOTA = 1000  # products a month; a larger figure is a typing slip
+_GROUPED = re.compile(r"\d{1,3}(?:[. ]\d{3})+")  # thousands grouped by dots or spaces
+MAX_COUNT = 1_000_000  # attendees or copies of one product; more is a typing slip
 _ACTIVE, _INACTIVE = match_key("Hoạt động"), match_key("Ngừng hoạt động")
 
 
@@ -369,19 +371,26 @@ def _units(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
 
 
 def _quota(parser: _Parser, row: int, value: Cell) -> int | None:
+    return _whole_number(
+        parser, row, "quota", value, MAX_QUOTA, "Chỉ tiêu", "tạm coi như chưa giao chỉ tiêu"
+    )
+
+
+def _whole_number(
+    parser: _Parser, row: int, key: str, value: Cell, most: int, what: str, meanwhile: str
+) -> int | None:
+    """An optional whole number from 0 to ``most``; a bad one is reported and read as blank
+    (``meanwhile`` says what that means), the row itself still counts."""
     text = clean_text(value)
     if not text:
         return None
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    if number is None and re.fullmatch(r"[+-]?\d{1,6}(?:[.,]0+)?", text):
+    if number is None and _GROUPED.fullmatch(text):  # "1.500" is fifteen hundred in Vietnamese
+        number = int(re.sub(r"\D", "", text))
+    elif number is None and re.fullmatch(r"[+-]?\d{1,7}(?:[.,]0+)?", text):  # "4", "4,0"
         number = int(re.split(r"[.,]", text)[0])
-    if number is None or not 0 <= number <= MAX_QUOTA or number != int(number):
-        parser.problem(
-            row,
-            "quota",
-            value,
-            f"Chỉ tiêu phải là số nguyên từ 0 đến {MAX_QUOTA}; tạm coi như chưa giao chỉ tiêu.",
-        )
+    if number is None or not 0 <= number <= most or number != int(number):
+        parser.problem(row, key, value, f"{what} phải là số nguyên từ 0 đến {most}; {meanwhile}.")
         return None
     return int(number)
 
@@ -424,6 +433,8 @@ def _unit_reports(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         "period": _memo(_period),
         "doc_number": _text,
         "link": _link,
+        "difficulties": _text,
+        "proposals": _text,
     }
     return _frame(parser, fields)
 
@@ -439,6 +450,7 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
         "link": _link,
         "author": _text,
         "note": _text,
+        "outlet": _text,
     }
     rows: list[dict[str, Any]] = []
     # Duplicates share date, unit, channel, kind, link and title. The title (match_key, slow on
@@ -449,6 +461,15 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     keyed: set[tuple[Any, ...]] = set()
     first_row: dict[tuple[Any, ...], int] = {}
     for row, record, cells in parser.parse(fields):
+        # Optional counts: a bad one is reported, the product still counts.
+        record["attendees"] = _whole_number(
+            parser, row, "attendees", cells.get("attendees"), MAX_COUNT, "Số người tham dự",
+            "tạm coi như để trống",
+        )  # fmt: skip
+        record["copies"] = _whole_number(
+            parser, row, "copies", cells.get("copies"), MAX_COUNT, "Số lượng",
+            "tạm coi như để trống",
+        )  # fmt: skip
         if record["channel"] in lookup.online and not record["link"]:
             name = lookup.plan.channel_name(record["channel"])
             parser.problem(
@@ -477,7 +498,7 @@ def _products(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
             continue
         first_row[key] = row
         rows.append(record)
-    return pd.DataFrame(rows, columns=["row", *fields])
+    return pd.DataFrame(rows, columns=["row", *fields, "attendees", "copies"])
 
 
 def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:

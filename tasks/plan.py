@@ -119,6 +119,7 @@ class ReportTexts(_Strict):
     steering: list[str] = []  # I. Công tác chỉ đạo, triển khai
     strengths: list[str] = []  # III.1 Ưu điểm
     causes: list[str] = []  # III.3 Nguyên nhân
+    next_tasks: list[str] = []  # IV. Phương hướng, nhiệm vụ kỳ tới
     proposals: list[str] = []  # V. Đề xuất, kiến nghị
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
 from tasks import rules
 from tasks.calendar import Period, ReportWindow, report_window
+from tasks.channels import channel_details
 from tasks.models import Problem, Records
 from tasks.plan import Plan
 from tasks.rules.base import Outcome, in_window
@@ -35,6 +37,7 @@ class Findings:
     problems: list[Problem]
     products: pd.DataFrame  # the window's products, by date then sheet row
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
+    channels: list[dict[str, Any]] = field(default_factory=list)  # tasks.channels, with text
     by_month: list[tuple[str, int]] = field(default_factory=list)  # 6-month / annual only
     backdated: list[Problem] = field(default_factory=list)  # flagged rows (tasks.integrity)
     # Products of units marked "Ngừng hoạt động": in the totals and the annex, not in `units`.
@@ -64,6 +67,9 @@ class Findings:
 
     def causes(self) -> list[str]:
         return [c for o in self.outcomes for c in o.causes]
+
+    def proposals(self) -> list[str]:
+        return [p for o in self.outcomes for p in o.proposals]
 
 
 def known_on(records: Records, as_of: date) -> Records:
@@ -111,6 +117,7 @@ def verify(
         problems=problems,
         products=products,
         totals=totals(products, plan),
+        channels=channel_details(products, plan),
         by_month=(
             products_by_month(records, period, plan.reporting.window)
             if period.kind != "month"

@@ -1,7 +1,8 @@
-"""Build ``templates/bao-cao.docx``, the report template (docxtpl: Jinja tags inside Word), and
+"""Build the report templates (docxtpl: Jinja tags inside Word): ``templates/bao-cao.docx``, the
+report, and ``templates/long-ghep-cchc.docx``, its part for the Department's CCHC report; and
 ``templates/ma-qr-niem-yet.docx``, the QR-code sheet of the posted procedures.
 
-SOURCE OF TRUTH: once the Office has edited ``templates/bao-cao.docx`` in Word, that file is the
+SOURCE OF TRUTH: once the Office has edited a template in Word, that file is the
 source of truth and this script is only a developer's tool to regenerate the template from
 scratch. It refuses to overwrite a template that differs from what it would build unless given
 ``--force`` (which throws the Office's edits away).
@@ -11,7 +12,7 @@ scratch. It refuses to overwrite a template that differs from what it would buil
 Deterministic: fixed document properties and zip timestamps, so rerunning writes the same bytes.
 The fields the template may use are listed in docs/templates.md; the layout follows Nghị định
 30/2020/NĐ-CP (A4, margins, Times New Roman, header block, signature block). Table rows that
-repeat use ``{%tr for %}``; the two annex tables use ``[[list.field]]`` marker rows that
+repeat use ``{%tr for %}``; the annex table uses ``[[list.field]]`` marker rows that
 tasks/document.py fills after the Jinja render (fast for thousands of rows).
 """
 
@@ -26,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -36,7 +37,7 @@ from docx.shared import Mm, Pt, Twips
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-OUT = Path(__file__).with_name("bao-cao.docx")
+FOLDER = Path(__file__).parent
 FONT = "Times New Roman"
 FIXED_TIME = datetime(2026, 1, 1, 8, 0, 0)
 ZIP_TIME = (2026, 1, 1, 8, 0, 0)
@@ -483,8 +484,9 @@ def section_results(doc) -> None:
     )
     para(doc, "{%p endif %}")
 
-    # Products
+    # Products (the annex refers to this section by its number)
     numbered(doc, "Sản phẩm tuyên truyền")
+    para(doc, "{%p set sec.products = sec.n %}")
     para(
         doc,
         "Trong kỳ, các phòng, đơn vị thực hiện {{ summary.products }} sản phẩm tuyên truyền về "
@@ -513,6 +515,12 @@ def section_results(doc) -> None:
         [C("Tổng cộng", 2, CENTER), C("{{ totals.by_channel }}", align=CENTER)],
     )
     para(doc, "", TABLE_TEXT)
+    para(doc, "{%p if channel_details %}")
+    para(doc, "Cụ thể từng hình thức:")
+    para(doc, "{%p for item in channel_details %}")
+    para(doc, "- {{ item }}")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p endif %}")
     para(doc, "c) Theo loại sản phẩm", H3)
     data_table(
         doc,
@@ -724,11 +732,11 @@ def section_assessment(doc) -> None:
     para(doc, "{%p else %}")
     para(doc, "Trong kỳ, chưa phát hiện tồn tại, hạn chế trong việc thực hiện Kế hoạch.")
     para(doc, "{%p endif %}")
-    para(doc, "{%p if shortcomings or texts.causes %}")
+    para(doc, "{%p if shortcomings or causes or texts.causes %}")
     para(doc, "3. Nguyên nhân", H2)
     own_text(doc, "texts.causes")
     para(doc, "{%p if causes %}")
-    para(doc, "Theo báo cáo, giải trình của các phòng, đơn vị:")
+    para(doc, "Theo báo cáo, giải trình của các phòng, đơn vị (khó khăn, vướng mắc):")
     para(doc, "{%p for item in causes %}")
     para(doc, "- {{ item }}")
     para(doc, "{%p endfor %}")
@@ -765,6 +773,7 @@ NEXT_TASKS = [
 
 def section_next(doc) -> None:
     para(doc, "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM {{ next_period.label|upper }}", H1)
+    own_text(doc, "texts.next_tasks")
     for text in NEXT_TASKS:
         para(doc, text)
     para(doc, "{%p if period.kind == 'half' %}")
@@ -780,17 +789,29 @@ def section_next(doc) -> None:
         "hoạch thông tin, tuyên truyền cải cách hành chính năm {{ plan.year + 1 }}.",
     )
     para(doc, "{%p endif %}")
+    para(doc, "{%p endif %}")
 
 
 def section_proposals(doc) -> None:
     para(doc, "V. ĐỀ XUẤT, KIẾN NGHỊ", H1)
     own_text(doc, "texts.proposals")
+    para(doc, "{%p if behind_names %}")
     para(
         doc,
-        "{% if behind_names %}Đề nghị Lãnh đạo Sở chỉ đạo các phòng, đơn vị: {{ behind_names }} "
-        "khẩn trương khắc phục các tồn tại, hạn chế nêu tại mục III, báo cáo kết quả về Văn phòng "
-        "Sở trong kỳ báo cáo tới.{% else %}Không có đề xuất, kiến nghị.{% endif %}",
+        "Đề nghị Lãnh đạo Sở chỉ đạo các phòng, đơn vị: {{ behind_names }} khẩn trương khắc phục "
+        "các tồn tại, hạn chế nêu tại mục III, báo cáo kết quả về Văn phòng Sở trong kỳ báo cáo "
+        "tới.",
     )
+    para(doc, "{%p endif %}")
+    para(doc, "{%p if proposals %}")
+    para(doc, "Các phòng, đơn vị đề xuất, kiến nghị:")
+    para(doc, "{%p for item in proposals %}")
+    para(doc, "- {{ item }}")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p endif %}")
+    para(doc, "{%p if not behind_names and not proposals %}")
+    para(doc, "Không có đề xuất, kiến nghị.")
+    para(doc, "{%p endif %}")
     para(doc, "{%p endif %}")
     para(
         doc,
@@ -820,8 +841,22 @@ def signature_block(doc) -> None:
     para(right, "{{ signer.name }}", CENTERED, bold=True)
 
 
+def landscape_section(doc) -> None:
+    """A new landscape section for a wide annex. The binding edge (left in portrait) is the top
+    here; the header keeps the page number (linked to the report's, and shown on the first page
+    of the annex too)."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    section.top_margin, section.bottom_margin = Mm(30), Mm(15)
+    section.left_margin, section.right_margin = Mm(20), Mm(20)
+    section.different_first_page_header_footer = False
+
+
 def annex(doc) -> None:
-    para(doc, "PHỤ LỤC I", CENTERED, bold=True, page_break=True)
+    landscape_section(doc)
+    para(doc, "{%p set annex = namespace(n=0) %}", CENTERED)
+    para(doc, "{% set annex.n = annex.n + 1 %}PHỤ LỤC {{ annex.n|roman }}", CENTERED, bold=True)
     para(
         doc, "DANH SÁCH SẢN PHẨM TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH {{ period.label|upper }}",
         CENTERED, bold=True,
@@ -842,7 +877,7 @@ def annex(doc) -> None:
     para(doc, "{%p if products %}", CENTERED)
     marker_table(
         doc,
-        [10, 19, 15, 12, 21, 20, 38, 30],
+        [10, 20, 16, 14, 28, 22, 82, 65],
         ["STT", "Ngày", "Đơn vị", "Nội dung", "Hình thức", "Loại", "Tiêu đề", "Đường dẫn"],
         [
             C("[[products.stt]]", align=CENTER),
@@ -857,7 +892,8 @@ def annex(doc) -> None:
     )
     para(
         doc,
-        "Cột “Nội dung”: số thứ tự nội dung tuyên truyền tại mục I.2.a; cột “Đơn vị”: mã đơn vị.",
+        "Cột “Nội dung”: số thứ tự nội dung tuyên truyền tại điểm a mục II.{{ sec.products }} của "
+        "Báo cáo; cột “Đơn vị”: mã đơn vị.",
         NOTE,
         before=3,
     )
@@ -868,7 +904,6 @@ def annex(doc) -> None:
 
 # ------------------------------------------------------------------------------ QR-code sheet
 
-QR_OUT = Path(__file__).with_name("ma-qr-niem-yet.docx")
 QR_CARD_MM = 95.0  # two cards across A4 between 10 mm margins
 QR_ROW_MM = 134.0  # two rows a page (275 mm between the margins), a little to spare
 
@@ -998,10 +1033,15 @@ def build_qr_sheet() -> bytes:
 # ---------------------------------------------------------------------------------------- main
 
 
-def build() -> bytes:
+def new_document():
     doc = Document()
     setup_styles(doc)
     setup_page(doc)
+    return doc
+
+
+def build_report() -> bytes:
+    doc = new_document()
     header_block(doc)
     title_block(doc)
     section_results(doc)
@@ -1010,12 +1050,44 @@ def build() -> bytes:
     section_proposals(doc)
     signature_block(doc)
     annex(doc)
+    return save(
+        doc, "Báo cáo kết quả thông tin, tuyên truyền cải cách hành chính {{ period.label }}"
+    )
+
+
+def build_section() -> bytes:
+    """The part of the Department's CCHC report (plan mục VI.1: "lồng ghép trong báo cáo
+    CCHC"): a heading and paragraphs, in the report's styles, to paste as they are."""
+    doc = new_document()
+    para(
+        doc,
+        "(Phần lồng ghép vào báo cáo công tác cải cách hành chính {{ period.label }} của Sở Xây "
+        "dựng; số liệu từ ngày {{ window.start }} đến ngày {{ window.end }})",
+        NOTE,
+        align=CENTER,
+        after=12,
+    )
+    para(doc, "{{ cchc_section.title }}", H2)
+    para(doc, "{%p for item in cchc_section.paragraphs %}")
+    para(doc, "{{ item }}")
+    para(doc, "{%p endfor %}")
+    return save(doc, "{{ cchc_section.title }} {{ period.label }}")
+
+
+TEMPLATES = {
+    "bao-cao.docx": build_report,
+    "long-ghep-cchc.docx": build_section,
+    "ma-qr-niem-yet.docx": build_qr_sheet,
+}
+
+
+def save(doc, title: str) -> bytes:
     for t in doc.element.body.iter(qn("w:t")):  # keep the blank for the number after "Số:"
         if t.text and "  " in t.text:
             t.set(qn("xml:space"), "preserve")
 
     props = doc.core_properties
-    props.title = "Báo cáo kết quả thông tin, tuyên truyền cải cách hành chính {{ period.label }}"
+    props.title = title
     props.subject = "{{ plan.title }}"
     props.author = props.last_modified_by = "Văn phòng Sở Xây dựng tỉnh Đắk Lắk"
     props.keywords = "CCHC; báo cáo; Sở Xây dựng Đắk Lắk"
@@ -1041,32 +1113,26 @@ def _stable_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _write(path: Path, data: bytes, force: bool) -> bool:
-    """Write one template; False (and a message) when it was edited and ``force`` is not given."""
-    if path.exists() and path.read_bytes() != data and not force:
-        print(
-            f"{path} differs from what this script builds (edited in Word?). It is the "
-            "source of truth: not overwritten. Use --force to replace it anyway.",
-            file=sys.stderr,
-        )
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    print(f"wrote {path} ({len(data)} bytes)")
-    return True
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="overwrite an edited template")
-    parser.add_argument("--output", type=Path, default=OUT, help="default: %(default)s")
-    parser.add_argument("--qr-output", type=Path, default=QR_OUT, help="default: %(default)s")
+    parser.add_argument("--folder", type=Path, default=FOLDER, help="default: %(default)s")
     args = parser.parse_args(argv)
-    written = [
-        _write(args.output, build(), args.force),
-        _write(args.qr_output, build_qr_sheet(), args.force),
-    ]
-    return 0 if all(written) else 1
+    refused = 0
+    for name, build in TEMPLATES.items():
+        out, data = args.folder / name, build()
+        if out.exists() and out.read_bytes() != data and not args.force:
+            print(
+                f"{out} differs from what this script builds (edited in Word?). It is the "
+                "source of truth: not overwritten. Use --force to replace it anyway.",
+                file=sys.stderr,
+            )
+            refused += 1
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        print(f"wrote {out} ({len(data)} bytes)")
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":

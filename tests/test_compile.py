@@ -36,8 +36,10 @@ def test_result_has_exactly_the_design_fields(plan):
     result = build_result(findings)
     assert set(result) == {
         "period", "window", "as_of", "rules", "units", "website", "late_dossiers", "problems",
-        "backdated", "totals",
+        "backdated", "totals", "channels",
     }  # fmt: skip
+    # The one valid product, by channel (the row dated 99/04 is a problem, not a product).
+    assert [(c["count"], c["attendees"], c["copies"]) for c in result["channels"]] == [(1, 0, 0)]
     assert [r["key"] for r in result["rules"]] == list(plan.rules)
     assert result["rules"][2]["clause"] == plan.rules["concretization"].clause
     assert result["window"] == {"start": "2026-04-15", "end": "2026-05-14"}

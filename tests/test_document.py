@@ -18,6 +18,7 @@ from typing import Any
 import docx
 import pytest
 from docx.document import Document
+from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
@@ -27,12 +28,14 @@ from tasks.compile import build_result, date_line, report_context
 from tasks.document import (
     CHART_FONT,
     DEFAULT_TEMPLATE,
+    SECTION_TEMPLATE,
     TemplateError,
     chart_months,
     chart_units,
     document_fields,
     render_report,
     report_file_name,
+    section_file_name,
 )
 from tasks.errors import CchcError, OutputError
 from tasks.normalize import normalize
@@ -146,16 +149,24 @@ def test_report_file_names_are_readable_and_ascii():
 # ------------------------------------------------------------------------------------- layout
 
 
-def test_page_is_a4_portrait_with_nd30_margins(docs):
+def test_page_is_a4_portrait_with_nd30_margins_and_a_landscape_annex(docs):
     for doc in docs.values():
-        for section in doc.sections:
-            assert section.page_width is not None and section.page_height is not None
-            assert abs(section.page_width.mm - 210) < 0.5
-            assert abs(section.page_height.mm - 297) < 0.5
-            assert 20 <= section.top_margin.mm <= 25
-            assert 20 <= section.bottom_margin.mm <= 25
-            assert 30 <= section.left_margin.mm <= 35
-            assert 15 <= section.right_margin.mm <= 20
+        report, annex = doc.sections  # the annex is a section of its own
+        assert report.page_width is not None and report.page_height is not None
+        assert abs(report.page_width.mm - 210) < 0.5
+        assert abs(report.page_height.mm - 297) < 0.5
+        assert 20 <= report.top_margin.mm <= 25
+        assert 20 <= report.bottom_margin.mm <= 25
+        assert 30 <= report.left_margin.mm <= 35
+        assert 15 <= report.right_margin.mm <= 20
+        assert annex.orientation == WD_ORIENT.LANDSCAPE
+        assert (round(annex.page_width.mm), round(annex.page_height.mm)) == (297, 210)
+        # the binding edge, left in portrait, is the top in landscape
+        assert 30 <= annex.top_margin.mm <= 35
+        first = next(annex.iter_inner_content())
+        assert first.text == "PHỤ LỤC I"
+        # page numbers go on, also on the annex's first page
+        assert annex.header.is_linked_to_previous and not annex.different_first_page_header_footer
 
 
 def fonts_of(element) -> dict[str, str | None]:
@@ -347,13 +358,68 @@ def test_sections_a_director_expects(docs, contexts):
     assert f"(Kèm theo Báo cáo số /BC-SXD {date} của Sở Xây dựng)" in text
 
 
+def test_detail_by_channel_from_the_optional_columns(docs, contexts, findings):
+    texts = paragraph_texts(docs["2026-05"])
+    details = contexts["2026-05"]["channel_details"]
+    assert details and all(f"- {item}" in texts for item in details)
+    products = findings["2026-05"].products
+    meetings = products[products["kind"] == "hoi_nghi"]
+    attendees = int(meetings["attendees"].dropna().sum())
+    assert attendees > 0  # the sample records them
+    internal = next(d for d in details if d.startswith("Nội bộ:"))
+    assert f"{len(meetings)} hội nghị ({attendees} lượt người tham dự)" in internal
+    press = products[products["channel"] == "bao_chi"]
+    outlets = press["outlet"].value_counts()
+    sentence = next(d for d in details if d.startswith("Báo chí:"))
+    for outlet, count in outlets.items():
+        assert (f"{outlet} ({count})" if outlet else f"chưa ghi tên cơ quan báo chí ({count})") in (
+            sentence
+        )
+    year = next(d for d in contexts["2026"]["channel_details"] if d.startswith("Cổ động"))
+    assert re.search(r"\d+ tờ gấp \([\d.]+ bản\)", year), year  # thousands with a dot: 1.200
+
+
+def test_units_difficulties_and_proposals_reach_sections_iii_and_v(docs):
+    text = " ".join(full_text(docs["2026-05"]).split())
+    causes, proposals = text.index("3. Nguyên nhân"), text.index("V. ĐỀ XUẤT, KIẾN NGHỊ")
+    # what units wrote in their May reports (Báo cáo đơn vị: Khó khăn, vướng mắc / Đề xuất)
+    difficulty = (
+        "- Trung tâm Giám định chất lượng xây dựng: Chưa có công chức thạo thiết kế "
+        "infographic, dựng video ngắn."
+    )
+    assert causes < text.index(difficulty) < proposals
+    proposal = "- Thanh tra Sở: Đề nghị bố trí kinh phí in tờ gấp hướng dẫn thủ tục hành chính"
+    assert proposals < text.index("Các phòng, đơn vị đề xuất, kiến nghị:") < text.index(proposal)
+
+
+def test_the_part_for_the_cchc_report(contexts, tmp_path):
+    context = contexts["2026-05"]
+    out = render_report(context, SECTION_TEMPLATE, tmp_path / section_file_name("2026-05"))
+    assert out.name == "Long-ghep-bao-cao-CCHC-thang-05-2026.docx"
+    doc = docx.Document(str(out))
+    texts = [p.text for p in doc.paragraphs]
+    section = context["cchc_section"]
+    assert texts[1:] == [section["title"], *section["paragraphs"]]
+    assert texts[0].startswith("(Phần lồng ghép vào báo cáo công tác cải cách hành chính tháng")
+    assert doc.paragraphs[1].style.name == "CCHC Heading 2"
+    assert "24 sản phẩm" in section["paragraphs"][1] and "Báo chí:" in section["paragraphs"][1]
+    clauses = [r["title"] for r in context["requirements"]]
+    assert [p.split(":")[0] for p in section["paragraphs"][2 : 2 + len(clauses)]] == clauses
+    assert section["paragraphs"][-1].startswith("Tồn tại, hạn chế: ")
+    assert not doc.inline_shapes  # no chart in the fragment
+
+
 def test_the_offices_own_text_replaces_a_generated_section(contexts, tmp_path):
     context = copy.deepcopy(contexts["2026-05"])
     context["texts"]["proposals"] = ["Đề nghị Sở Nội vụ tổ chức tập huấn tuyên truyền CCHC."]
+    context["texts"]["next_tasks"] = ["1. Tập trung tuyên truyền Luật Xây dựng sửa đổi."]
     out = render_report(context, DEFAULT_TEMPLATE, tmp_path / "own.docx")
     texts = paragraph_texts(docx.Document(str(out)))
     assert "Đề nghị Sở Nội vụ tổ chức tập huấn tuyên truyền CCHC." in texts
     assert not any(t.startswith("Đề nghị Lãnh đạo Sở chỉ đạo") for t in texts)
+    assert not any(t.startswith("Các phòng, đơn vị đề xuất") for t in texts)
+    assert "1. Tập trung tuyên truyền Luật Xây dựng sửa đổi." in texts
+    assert not any(t.startswith("1. Văn phòng Sở tiếp tục theo dõi") for t in texts)
 
 
 def test_no_totals_row_alone_on_a_page(docs):
@@ -448,9 +514,12 @@ def test_annex_lists_products_and_no_internal_data_problems(docs, contexts, find
     with pytest.raises(AssertionError, match="no table"):
         find_table(doc, "Tab", "Nội dung lỗi")
     assert not any(p.message in full_text(doc) for p in findings["2026-05"].problems)
-    start = doc.element.body.iter(qn("w:p"))
-    assert any(p.find(".//" + qn("w:pageBreakBefore")) is not None and "PHỤ LỤC I" in
-               "".join(t.text or "" for t in p.iter(qn("w:t"))) for p in start)  # fmt: skip
+    annex = [getattr(block, "text", "") for block in doc.sections[-1].iter_inner_content()]
+    assert annex[:3] == [
+        "PHỤ LỤC I",
+        "DANH SÁCH SẢN PHẨM TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH THÁNG 5/2026",
+        f"(Kèm theo Báo cáo số      /BC-SXD {context['report_date']} của Sở Xây dựng)",
+    ]
     rows = rows_text(find_table(doc, "Tiêu đề", "Đường dẫn"))
     assert rows[0] == [
         "STT", "Ngày", "Đơn vị", "Nội dung", "Hình thức", "Loại", "Tiêu đề", "Đường dẫn",
@@ -641,7 +710,9 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def test_libreoffice_converts_every_edition(rendered, tmp_path):
+def test_libreoffice_converts_every_edition(rendered, plan, records, tmp_path):
+    """Every edition (month, quarter, 6 and 9 months, year, ad hoc) and the CCHC-report part
+    open in LibreOffice: PDF pages, the annex in landscape, no tag left in the text."""
     soffice = _soffice()
     if soffice is None:
         if os.environ.get("CCHC_REQUIRE_LIBREOFFICE") == "1":
@@ -650,6 +721,14 @@ def test_libreoffice_converts_every_edition(rendered, tmp_path):
             "LibreOffice (soffice) not on PATH: the .docx -> PDF check did not run "
             "(apt-get install libreoffice-writer-nogui; CCHC_REQUIRE_LIBREOFFICE=1 makes it fail)"
         )
+    recs, problems = records
+    reports = dict(rendered)
+    for key in ("2026-Q2", "2026-9M", "dot-xuat-20260301-20260415"):
+        context = report_context(verify(recs, plan, parse_period(key), AS_OF, problems), plan)
+        reports[key] = render_report(context, DEFAULT_TEMPLATE, tmp_path / report_file_name(key))
+        if key == "2026-Q2":
+            part = tmp_path / section_file_name(key)
+            section = render_report(context, SECTION_TEMPLATE, part)
     profile = tmp_path / "lo-profile"  # own profile: parallel runs do not clash
     outdir = tmp_path / "pdf"
     completed = subprocess.run(
@@ -662,22 +741,46 @@ def test_libreoffice_converts_every_edition(rendered, tmp_path):
             "pdf",
             "--outdir",
             str(outdir),
-            *(str(p) for p in rendered.values()),
+            *(str(p) for p in [*reports.values(), section]),
         ],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         env={**os.environ, "HOME": str(tmp_path)},
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    for path in rendered.values():
+    for path in [*reports.values(), section]:
         pdf = outdir / (path.stem + ".pdf")
         assert pdf.exists(), f"{pdf.name} missing: {completed.stdout} {completed.stderr}"
         data = pdf.read_bytes()
-        assert data.startswith(b"%PDF") and len(data) > 20_000
-        pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
-        assert pages >= 3, f"{pdf.name}: {pages} pages"
+        assert data.startswith(b"%PDF") and len(data) > 10_000
+        sizes = [
+            (float(w), float(h))
+            for w, h in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+        ]
+        landscape = sum(w > h for w, h in sizes)
+        if path == section:
+            assert sizes and not landscape
+            continue
+        assert len(sizes) >= 3, f"{pdf.name}: {len(sizes)} pages"
+        assert 1 <= landscape < len(sizes), f"{pdf.name}: the annex is not landscape"
+        text = _pdf_text(pdf)
+        if text is not None:
+            assert "PHỤ LỤC I" in text and "Cao Đình Huy" in text
+            assert not re.search(r"\{\{|\{%|\[\[|None\b", text), pdf.name
+
+
+def _pdf_text(pdf: Path) -> str | None:
+    """The PDF's text (poppler's pdftotext), or None where poppler is not installed and CI's
+    LibreOffice check is not required."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        assert os.environ.get("CCHC_REQUIRE_LIBREOFFICE") != "1", "pdftotext is needed"
+        return None
+    return subprocess.run(
+        [tool, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_a_quarter_report_asks_no_unit_report_of_its_own(plan, records, tmp_path):

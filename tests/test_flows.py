@@ -49,7 +49,10 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
     as_of = date(2026, 11, 28)
     records, problems = normalize(raw, plan)
     expected = build_result(verify(records, plan, parse_period("2026-05"), as_of, problems))
+    section = result.pop("cchc_section")  # the CCHC-report part, beside the report
     assert result == expected
+    assert section["title"] == "Công tác thông tin, tuyên truyền cải cách hành chính"
+    assert "các phòng, đơn vị đã thực hiện 24 sản phẩm" in section["paragraphs"][1]
     assert result["as_of"] == "2026-11-28"
     assert result["window"] == {"start": "2026-04-15", "end": "2026-05-14"}
     assert len(result["problems"]) == 11  # the sample's deliberate bad rows
@@ -59,11 +62,27 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["Subject"] == "Báo cáo kết quả thông tin, tuyên truyền CCHC tháng 5/2026"
     assert "giamdoc@sxd.daklak.gov.vn" in message["To"]
+    leaders_text = message.get_body(("plain",)).get_content()
+    # The data problems go to the Office only, with both documents attached.
+    office = message_from_bytes(
+        Path(got["files"]["Thư Văn phòng (hộp thư đi)"]).read_bytes(), policy=policy.default
+    )
+    assert office["To"] == "Văn phòng Sở <vanphong@sxd.daklak.gov.vn>"
+    assert [a.get_filename() for a in office.iter_attachments()] == [
+        "Báo cáo tuyên truyền CCHC tháng 5-2026.docx",
+        "Lồng ghép báo cáo CCHC tháng 5-2026.docx",
+    ]
+    office_text = office.get_body(("plain",)).get_content()
+    for problem in result["problems"]:
+        where = f"tab '{problem['tab']}', dòng {problem['row']}, cột '{problem['column']}'"
+        assert f"- {where}: {problem['message']}" in office_text
+        assert where not in leaders_text
+    assert "Dòng dữ liệu nhập sai, chưa được tính (11 dòng):" in office_text
     assert artifacts_of(state) == {
         "tom-tat-2026-05": "markdown",
         "don-vi-2026-05": "table",
         "loi-du-lieu-2026-05": "table",
-        "thu-2026-05": "table",  # the send log's entries for this report
+        "thu-2026-05": "table",  # the send log's entries for this report's two e-mails
         None: "progress",  # the progress bar while it ran (progress artifacts have no key)
     }
 
@@ -71,7 +90,8 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
     again = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
     assert again.is_completed()
     assert again.result()["mail"].startswith("không gửi lại")
-    assert len(list((out / "outbox").glob("*.eml"))) == 1
+    assert again.result()["office_mail"].startswith("không gửi lại")
+    assert len(list((out / "outbox").glob("*.eml"))) == 2  # the leaders' and the Office's
 
     # Rebuilt from the snapshot: the same result.
     rebuilt = report(period="2026-05", as_of=AS_OF, snapshot=str(snapshot), return_state=True)

@@ -289,3 +289,44 @@ def test_the_plans_own_names_of_the_07_contents_are_accepted(plan):
     records, problems = normalize(raw, plan, AS_OF)
     assert problems == []
     assert list(records.products["area"]) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_optional_detail_columns_are_read_and_a_bad_count_keeps_the_product(plan):
+    def detail(attendees, outlet, copies) -> list:
+        title = f"Bài {attendees} {outlet} {copies}"
+        return [
+            *product(channel="Báo chí", kind="Bài", title=title, link=""),
+            attendees,
+            outlet,
+        ] + [copies]
+
+    raw = book(
+        products=[
+            detail(120, "Báo Đắk Lắk", ""),
+            detail("1.500", "", "2 000"),  # thousands grouped the Vietnamese way
+            detail("năm mươi", "", "-3"),
+        ],
+        unit_reports=[["VP", "T5/2026", "18/05/2026", "", "", "Thiếu kinh phí", "Xin tập huấn"]],
+    )
+    records, problems = normalize(raw, plan, AS_OF)
+    p = records.products
+    assert len(p) == 3  # every product still counts
+    assert list(p["outlet"]) == ["Báo Đắk Lắk", "", ""]
+    assert p["attendees"].tolist()[:2] == [120, 1500] and p["copies"].tolist()[1] == 2000
+    assert p["attendees"].isna().tolist()[2] and p["copies"].isna().tolist()[2]
+    assert [(x.tab, x.row, x.column) for x in problems] == [
+        ("Tin bài", 4, "Số người tham dự"),
+        ("Tin bài", 4, "Số lượng"),
+    ]
+    assert problems[0].message.startswith("Số người tham dự phải là số nguyên từ 0 đến")
+    reports = records.unit_reports
+    assert reports[["difficulties", "proposals"]].values.tolist() == [
+        ["Thiếu kinh phí", "Xin tập huấn"]
+    ]
+
+
+def test_a_sheet_without_the_optional_columns_reads_them_blank(plan):
+    records, problems = normalize(book(products=[product()]), plan, AS_OF)
+    assert problems == []
+    row = records.products.iloc[0]
+    assert (row["outlet"], row["attendees"], row["copies"]) == ("", None, None)

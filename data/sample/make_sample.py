@@ -51,6 +51,7 @@ WEBSITE_GAP = (date(2026, 6, 15), date(2026, 7, 14))  # ND09 window 2026-07: no 
 VN_HOLIDAYS = holidays.country_holidays("VN", years=2026)
 EXTRA_WORKING = {date(2026, 8, 22)}
 rng = random.Random(2026)
+detail_rng = random.Random(79)  # the optional detail columns (plan mục IV.1, IV.4, IV.5)
 
 # code, name, mailboxes (@daklak.gov.vn, "" = no e-mail), contact, quota (None = default 2), status
 UNIT_ROWS = [
@@ -228,7 +229,22 @@ def product(code: str, d: date, seq: int, channel: str | None = None) -> dict:
     unit = code if rng.random() < 0.7 else NAME[code]
     row = [date_cell(d), unit, area_cell, rng.choice(CHANNELS[ch][1]), kind, title, link]
     kind = KIND_ALIAS.get(kind, kind)
-    return {"d": d, "unit": code, "ch": ch, "kind": kind, "area": area, "row": row + [author, note]}
+    row += [author, note, *channel_detail(ch, kind, link, row[3])]
+    return {"d": d, "unit": code, "ch": ch, "kind": kind, "area": area, "row": row}
+
+
+def channel_detail(ch: str, kind: str, link: str, channel_cell: str) -> list:
+    """The optional columns Số người tham dự, Cơ quan báo chí, Số lượng (a generator of its own,
+    so the other columns stay as they were before these columns existed)."""
+    attendees = detail_rng.randint(3, 12) * 10 if kind == "Hội nghị" else ""
+    outlet = ""
+    if ch == "bao_chi":
+        on_air = "Phát thanh" in channel_cell or not link and detail_rng.random() < 0.5
+        outlet = "Đài Phát thanh và Truyền hình tỉnh" if on_air else "Báo Đắk Lắk"
+        if detail_rng.random() < 0.15:
+            outlet = ""  # not every unit writes the outlet down
+    copies = detail_rng.choice([200, 300, 500, 1000]) if kind == "Tờ gấp" else ""
+    return [attendees, outlet, copies]
 
 
 def good_products() -> list[dict]:
@@ -250,9 +266,9 @@ def good_products() -> list[dict]:
                 # the Office's first item of each window goes on the website (none in 2026-07)
                 channel = "website" if code == "VP" and i == 0 and m != 7 else None
                 p = product(code, rng.choice(days), len(out) + 101, channel)
-                while tuple(p["row"]) in seen:
+                while tuple(p["row"][:9]) in seen:  # the columns before the optional detail
                     p = product(code, rng.choice(days), len(out) + 101, channel)
-                seen.add(tuple(p["row"]))
+                seen.add(tuple(p["row"][:9]))
                 out.append(p)
     out.sort(key=lambda p: p["d"])
     return out
@@ -347,9 +363,30 @@ def unit_reports_tab() -> list[list]:
             doc = f"{number}/BC-{code}"
             link = f"https://sxd.daklak.gov.vn/van-ban/{slug(doc)}" if rng.random() < 0.3 else ""
             unit = code if rng.random() < 0.8 else NAME[code]
-            reports.append((sent, [unit, period, date_cell(sent), doc, link]))
+            notes = unit_report_notes()
+            reports.append((sent, [unit, period, date_cell(sent), doc, link, *notes]))
     reports.sort(key=lambda r: r[0])
     return [row for _, row in reports]
+
+
+DIFFICULTIES = [
+    "Chưa có công chức thạo thiết kế infographic, dựng video ngắn.",
+    "Kinh phí in tờ gấp, pano tuyên truyền chưa được bố trí riêng.",
+    "Nhân sự vừa sắp xếp lại, chưa ổn định việc phân công đầu mối tuyên truyền.",
+    "Tin, bài gửi đăng Trang thông tin điện tử của Sở phải chờ duyệt nhiều ngày.",
+]
+PROPOSALS = [
+    "Đề nghị Văn phòng Sở tổ chức tập huấn kỹ năng viết tin, bài và làm infographic.",
+    "Đề nghị bố trí kinh phí in tờ gấp hướng dẫn thủ tục hành chính năm 2026.",
+    "Đề nghị rút ngắn thời gian duyệt tin, bài đăng Trang thông tin điện tử của Sở.",
+]
+
+
+def unit_report_notes() -> list[str]:
+    """Khó khăn, vướng mắc and Đề xuất, kiến nghị: most reports leave them blank."""
+    difficulty = detail_rng.choice(DIFFICULTIES) if detail_rng.random() < 0.2 else ""
+    proposal = detail_rng.choice(PROPOSALS) if detail_rng.random() < 0.15 else ""
+    return [difficulty, proposal]
 
 
 PROCEDURES = [  # procedure, unit, working days allowed
@@ -490,9 +527,9 @@ def main() -> None:
     dossiers = dossiers_tab()
     tabs = [
         (UNITS, [units_row(*u) for u in UNIT_ROWS], [12, 46, 56, 22, 22, 18]),
-        (PRODUCTS, products, [17, 40, 30, 24, 14, 80, 60, 22, 28]),
+        (PRODUCTS, products, [17, 40, 30, 24, 14, 80, 60, 22, 28, 14, 30, 12]),
         (CONCRETIZATIONS, concretizations_tab(), [36, 17, 18, 50, 34]),
-        (UNIT_REPORTS, unit_reports_tab(), [36, 14, 17, 16, 50]),
+        (UNIT_REPORTS, unit_reports_tab(), [36, 14, 17, 16, 50, 50, 50]),
         (DOSSIERS, dossiers, [22, 62, 40, 15, 17, 15, 17, 15]),
         (POSTED_PROCEDURES, posted_tab(), [12, 80, 70, 36, 15]),
     ]

@@ -96,6 +96,7 @@ class Outcome:
     units: dict[str, UnitVerdict] = field(default_factory=dict)  # by unit code
     shortcomings: list[str] = field(default_factory=list)  # report section "Tồn tại, hạn chế"
     causes: list[str] = field(default_factory=list)  # what units wrote about a shortfall
+    proposals: list[str] = field(default_factory=list)  # what units propose (section V)
     data: dict[str, Any] = field(default_factory=dict)  # top-level fields of ket-qua.json
     context: dict[str, Any] = field(default_factory=dict)  # its own section of the report
 

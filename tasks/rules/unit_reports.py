@@ -55,6 +55,23 @@ def report_due(scope: Scope, settings: UnitReportsSettings, period: Period) -> d
     return scope.calendar.add_working_days(window.end, settings.working_days)
 
 
+def unit_notes(scope: Scope) -> tuple[list[str], list[str]]:
+    """What units wrote in their reports for the period (or a month of it) under "Khó khăn,
+    vướng mắc" and "Đề xuất, kiến nghị": ``Unit: text``, each text once per unit."""
+    rule = scope.plan.reporting.window
+    periods = {scope.period.key, *(m.key for m in scope.period.months(rule))}
+    reports = scope.records.unit_reports
+    reports = reports[reports["period"].isin(periods)].sort_values(["sent", "row"])
+    names = dict(zip(scope.records.units["code"], scope.records.units["name"], strict=True))
+    notes: tuple[list[str], list[str]] = ([], [])
+    for column, found in zip(("difficulties", "proposals"), notes, strict=True):
+        for unit, text in zip(reports["unit"], reports[column], strict=True):
+            line = f"{names.get(unit, unit)}: {text.rstrip('.')}."
+            if text and line not in found:
+                found.append(line)
+    return notes
+
+
 class UnitReports(Rule):
     key = "unit_reports"
     title = "Báo cáo định kỳ của các phòng, đơn vị"
@@ -107,6 +124,7 @@ class UnitReports(Rule):
             outcome.shortcomings.append(
                 f"Đơn vị chưa gửi báo cáo kỳ này: {names(units, by_status[MISSING])}."
             )
+        outcome.causes, outcome.proposals = unit_notes(scope)
         outcome.context = {
             "required": required,
             "due": format_vn(due),

@@ -585,7 +585,7 @@ def _save(tpl: Any, out: Path, fast: list[_FastRows], context: dict[str, Any]) -
 
 # ---------------------------------------------------------------------------- QR-code sheet
 
-QR_TEMPLATE = DEFAULT_TEMPLATE.with_name("ma-qr-niem-yet.docx")
+QR_TEMPLATE = TEMPLATES / "ma-qr-niem-yet.docx"
 QR_WIDTH_MM = 50  # a phone reads it from about half a metre; the card is 95 mm wide
 
 

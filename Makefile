@@ -23,7 +23,8 @@ test: $(STAMP)  ## lint, type-check and run the whole test suite
 LATER := @2027-03-20 09:00:00
 test-later: $(STAMP)  ## the date-sensitive tests again, the clock moved to $(LATER)
 	faketime -f '$(LATER)' $(BIN)/pytest -q -p no:cacheprovider tests/test_flows.py \
-		tests/test_flows_outside.py tests/test_cli_startup.py tests/test_deploy.py tests/test_mail.py
+		tests/test_flows_outside.py tests/test_cli_startup.py tests/test_deploy.py tests/test_mail.py \
+		tests/test_posted.py
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \

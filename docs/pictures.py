@@ -1,8 +1,9 @@
 """Regenerate the document pictures of the docs from the bundled sample (``make pictures``).
 
 Page 1 and the units page of the monthly report (2026-05, as of 05/06/2026), page 1 of the annual
-report (2026, as of 21/12/2026) and the apology slip the sample needs on 29/05/2026, as LibreOffice
-prints them: .docx -> PDF (soffice) -> PNG (poppler's pdftoppm). Needs both on PATH (Debian:
+report (2026, as of 21/12/2026), the apology slip the sample needs on 29/05/2026 and
+page 1 of the QR-code sheet of the posted procedures, as LibreOffice prints them: .docx ->
+PDF (soffice) -> PNG (poppler's pdftoppm). Needs both on PATH (Debian:
 libreoffice-writer-nogui, poppler-utils).
 """
 
@@ -24,7 +25,9 @@ from tasks.collect import read_workbook  # noqa: E402
 from tasks.compile import report_context  # noqa: E402
 from tasks.document import DEFAULT_TEMPLATE, render_report, report_file_name  # noqa: E402
 from tasks.normalize import normalize  # noqa: E402
+from tasks.pdf import to_pdf  # noqa: E402
 from tasks.plan import load_plan  # noqa: E402
+from tasks.qr_sheet import build_qr_sheet  # noqa: E402
 from tasks.settings import SAMPLE_WORKBOOK  # noqa: E402
 from tasks.verify import known_on, verify  # noqa: E402
 
@@ -104,6 +107,24 @@ def main() -> None:
         )
         shutil.copyfile(stem.with_suffix(".png"), DOCS / "phieu-xin-loi.png")
         print(f"wrote docs/phieu-xin-loi.png ({slip.name})")
+        _qr_sheet_picture(folder)
+
+
+def _qr_sheet_picture(folder: Path) -> None:
+    """docs/qr-sheet-page1.png: four cards of the `cchc qr-sheets` output."""
+    plan = load_plan(ROOT / "config" / "plan-2026.yaml")
+    records, _ = normalize(read_workbook(SAMPLE_WORKBOOK), plan, date(2026, 11, 28))
+    pdf, why = to_pdf(build_qr_sheet(records, plan, folder))
+    if pdf is None:
+        sys.exit(why)
+    stem = folder / "qr-sheet-page1"
+    subprocess.run(
+        [_tool("pdftoppm"), "-png", "-r", str(DPI), "-f", "1", "-l", "1", "-singlefile",
+         str(pdf), str(stem)],
+        check=True,
+    )  # fmt: skip
+    shutil.copyfile(stem.with_suffix(".png"), DOCS / "qr-sheet-page1.png")
+    print(f"wrote docs/qr-sheet-page1.png (page 1 of {pdf.name})")
 
 
 if __name__ == "__main__":

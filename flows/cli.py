@@ -177,6 +177,30 @@ def init_sheet_command(
     typer.echo(f"Đã chuẩn bị bảng tính {out['key']}: {len(out['changes'])} thay đổi.")
 
 
+@app.command("qr-sheets")
+def qr_sheets_command(source: Source = None) -> None:
+    """Lập phiếu mã QR tra cứu các thủ tục trong tab 'Thủ tục niêm yết' để in, cắt và niêm yết."""
+    from flows.qr_sheets import qr_sheets
+
+    out = _finish(qr_sheets(source, return_state=True))
+    typer.echo(f"Đã lập phiếu mã QR: {out['cards']} thẻ (mỗi thủ tục tại mỗi nơi niêm yết).")
+    for name, path in out["files"].items():
+        typer.echo(f"  {name}: {path}")
+    if out["no_pdf"]:
+        typer.echo(f"  Chưa có PDF: {out['no_pdf']}.")
+    for item in out["without_link"]:
+        typer.echo(
+            f"  Chưa in mã QR (chưa có đường dẫn): {item['code']} {item['name']} "
+            f"(dòng {item['row']})"
+        )
+    for p in out["problems"]:
+        typer.echo(
+            f"- Tab '{p['tab']}', dòng {p['row']}, cột '{p['column']}': {p['message']}"
+            + (f" (giá trị: '{p['value']}')" if p["value"] else "")
+        )
+    typer.echo(f"Lỗi dữ liệu trong tab 'Thủ tục niêm yết': {len(out['problems'])} lỗi.")
+
+
 def use_running_server() -> str | None:
     """The API of the server `make up` started on this machine, when it answers and no other
     server is configured: runs then show in its UI, and no temporary server has to start."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pandas as pd
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -15,8 +16,9 @@ from prefect.artifacts import (
 
 from tasks.compile import CompiledReport
 from tasks.mail import SendResult
-from tasks.models import Problem
+from tasks.models import Problem, Records
 from tasks.outbox import read_send_log
+from tasks.posted import posted_problems, qr_cards, without_link
 from tasks.reminders import UnitReminder
 from tasks.verify import Findings
 
@@ -192,3 +194,57 @@ def publish_reminders(
         table=table or [{"Kết quả": f"Ngày {day} không có đơn vị nào cần nhắc"}],
         description=f"Nhắc việc ngày {day}",
     )
+
+
+def qr_sheet_outcome(
+    records: Records, problems: list[Problem], docx: Path, pdf: Path | None, no_pdf: str
+) -> dict[str, Any]:
+    """Publish the QR-code sheet run's artifacts (a summary, every posted procedure with its
+    card, the tab's data problems) and return what the CLI prints."""
+    cards = qr_cards(records)
+    missing = without_link(records)
+    bad = posted_problems(problems, records)
+    files = {"Phiếu mã QR (Word)": str(docx)}
+    if pdf is not None:
+        files["Phiếu mã QR (PDF)"] = str(pdf)
+    card_of = {c["row"]: c["stt"] for c in cards}
+    table = [
+        {
+            "Dòng": row,
+            "Mã thủ tục": code,
+            "Tên thủ tục": name,
+            "Nơi niêm yết": place,
+            "Ngày niêm yết": "" if day is None or pd.isna(day) else f"{day:%d/%m/%Y}",
+            "Mã QR": f"Thẻ {card_of[row]}/{len(cards)}" if row in card_of else "Chưa có đường dẫn",
+            "Đường dẫn": link,
+        }
+        for row, code, name, place, day, link in records.posted_procedures[
+            ["row", "code", "name", "place", "date", "link"]
+        ].itertuples(index=False)
+    ]
+    lines = [
+        "# Phiếu mã QR tra cứu thủ tục hành chính niêm yết",
+        f"- Số thẻ mã QR: **{len(cards)}** (mỗi thủ tục tại mỗi nơi niêm yết một thẻ)",
+        f"- Thủ tục chưa có đường dẫn (chưa in được mã QR): {len(missing)}",
+        f"- Lỗi dữ liệu trong tab: {len(bad)} (các dòng đó chưa được in)",
+        *([f"- Chưa có PDF: {no_pdf}"] if no_pdf else []),
+        "",
+        "## Tệp kết quả",
+        *(f"- {name}: `{path}`" for name, path in files.items()),
+    ]
+    create_markdown_artifact(
+        key="ma-qr-tom-tat", markdown="\n".join(lines), description="Phiếu mã QR thủ tục niêm yết"
+    )
+    create_table_artifact(
+        key="ma-qr-thu-tuc",
+        table=table or [{"Kết quả": "Tab 'Thủ tục niêm yết' chưa có thủ tục nào"}],
+        description=f"Thủ tục niêm yết ({len(table)} dòng, {len(cards)} thẻ mã QR)",
+    )
+    publish_problems(bad, "ma-qr")
+    return {
+        "files": files,
+        "cards": len(cards),
+        "without_link": missing,
+        "problems": [p.to_json() for p in bad],
+        "no_pdf": no_pdf,
+    }

@@ -106,7 +106,28 @@ DOSSIERS = TabSpec(
     ),
 )
 
-INPUT_TABS: tuple[TabSpec, ...] = (UNITS, PRODUCTS, CONCRETIZATIONS, UNIT_REPORTS, DOSSIERS)
+# Procedures posted at the one-stop desk (visual promotion, plan section IV.5): the QR-code sheets.
+POSTED_PROCEDURES = TabSpec(
+    "posted_procedures",
+    "Thủ tục niêm yết",
+    (
+        Column("code", "Mã thủ tục", required=True),
+        Column("name", "Tên thủ tục", required=True),
+        Column("link", "Đường dẫn"),  # the procedure's page on the public-service portal
+        Column("place", "Nơi niêm yết"),
+        Column("date", "Ngày niêm yết", is_date=True),
+    ),
+    required=False,
+)
+
+INPUT_TABS: tuple[TabSpec, ...] = (
+    UNITS,
+    PRODUCTS,
+    CONCRETIZATIONS,
+    UNIT_REPORTS,
+    DOSSIERS,
+    POSTED_PROCEDURES,
+)
 SUMMARY_TITLE = "Tổng hợp"  # written by the system, never read as input
 # Found in a sheet like an input tab (find_tab) by the write-back and the set-up.
 SUMMARY_TAB = TabSpec("summary", SUMMARY_TITLE, ())

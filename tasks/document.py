@@ -595,3 +595,39 @@ def _save(tpl: Any, out: Path, fast: list[_FastRows], context: dict[str, Any]) -
         write_atomically(out, document.getvalue())
     except OSError as err:
         raise OutputError(f"Không ghi được '{out}': {err.strerror}.") from err
+
+
+# ---------------------------------------------------------------------------- QR-code sheet
+
+QR_TEMPLATE = TEMPLATES / "ma-qr-niem-yet.docx"
+QR_WIDTH_MM = 50  # a phone reads it from about half a metre; the card is 95 mm wide
+
+
+def render_qr_sheet(context: dict[str, Any], template: Path, out: Path) -> Path:
+    """Render the QR-code sheet ``template`` with ``context`` (``tasks.posted.qr_sheet_context``:
+    each card's ``qr_png`` becomes the image field ``qr``) into ``out``, replaced atomically.
+    Returns ``out``. Raises TemplateError (template missing or not a .docx, a field the context
+    lacks, a malformed tag) and OutputError as ``render_report`` does."""
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    template, out = Path(template), Path(out)
+    tpl = _open_template(template)
+    full = _clean(context)
+    for pair in full["pairs"]:
+        for card in (pair["left"], pair["right"]):
+            if card is not None:
+                image = io.BytesIO(card.pop("qr_png"))
+                card["qr"] = InlineImage(tpl, image, width=Mm(QR_WIDTH_MM))
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    try:
+        tpl.render(full, env, autoescape=True)
+    except jinja2.UndefinedError as err:
+        raise TemplateError(
+            f"Mẫu '{template.name}' dùng trường '{_undefined_field(err, tpl)}' không có trong dữ "
+            "liệu. Sửa mẫu trong Word (danh sách trường: docs/templates.md)."
+        ) from err
+    except jinja2.TemplateError as err:
+        raise TemplateError(f"Mẫu '{template.name}' có thẻ Jinja sai: {err}") from err
+    _save(tpl, out, [], full)
+    return out

@@ -99,6 +99,7 @@ class Records:
     unit_reports:     row, unit, period, sent, doc_number, link, difficulties, proposals
     dossiers:         row, code, procedure, unit, due, returned, apology_date, apology_number,
                       new_due, applicant, reason
+    posted_procedures: row, code, name, link, place, date
     Dates are ``datetime.date`` (or None); unit is the unit code; area the area number;
     channel and kind the plan's keys.
     """
@@ -108,6 +109,7 @@ class Records:
     concretizations: pd.DataFrame
     unit_reports: pd.DataFrame
     dossiers: pd.DataFrame
+    posted_procedures: pd.DataFrame
     tab_titles: dict[str, str] = field(default_factory=dict)  # tab key -> title as in the sheet
 
 

@@ -16,6 +16,7 @@ from tasks.contract import (
     CONCRETIZATIONS,
     DOSSIERS,
     INPUT_TABS,
+    POSTED_PROCEDURES,
     PRODUCTS,
     UNIT_REPORTS,
     UNITS,
@@ -538,6 +539,54 @@ def _dossiers(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["row", *fields])
 
 
+MAX_QR_LINK = 300  # characters: a longer link makes a QR code too dense to scan from a poster
+
+
+def _procedure_code(value: Cell) -> str:
+    # The national database's codes look like 1.009970: typed without a leading ' a sheet keeps
+    # them as numbers and drops the trailing zeros, so a number gets its six decimals back.
+    if isinstance(value, float) and not value.is_integer() and 0 < value < 10:
+        return f"{value:.6f}"
+    return _required_text(value)
+
+
+def _qr_link(value: Cell) -> str:
+    link = _link(value)
+    if len(link) > MAX_QR_LINK:
+        raise CellError(
+            f"Đường dẫn quá dài để in mã QR ({len(link)} ký tự, tối đa {MAX_QR_LINK}); "
+            "dùng địa chỉ ngắn hơn của trang thủ tục."
+        )
+    return link
+
+
+def _posted_procedures(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
+    fields: dict[str, Callable[[Cell], Any]] = {
+        "code": _procedure_code,
+        "name": _required_text,
+        "link": _qr_link,
+        "place": _text,
+        "date": _memo(parser.date(required=False)),
+    }
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row, record, cells in parser.parse(fields):
+        # One procedure may be posted at several places; the same place twice is a slip.
+        key = (match_key(record["code"]), match_key(record["place"]))
+        if key in seen:
+            parser.problem(
+                row,
+                "code",
+                cells.get("code"),
+                f"Thủ tục đã có ở dòng {seen[key]} (cùng mã, cùng nơi niêm yết); "
+                "chỉ tính dòng đầu tiên.",
+            )
+            continue
+        seen[key] = row
+        rows.append(record)
+    return pd.DataFrame(rows, columns=["row", *fields])
+
+
 # Each input tab's parser, by TabSpec key: the good rows of the tab as one DataFrame.
 PARSERS: dict[str, Callable[[_Parser, _Lookup], pd.DataFrame]] = {
     UNITS.key: _units,
@@ -545,6 +594,7 @@ PARSERS: dict[str, Callable[[_Parser, _Lookup], pd.DataFrame]] = {
     CONCRETIZATIONS.key: _concretizations,
     UNIT_REPORTS.key: _unit_reports,
     DOSSIERS.key: _dossiers,
+    POSTED_PROCEDURES.key: _posted_procedures,
 }
 
 normalize_task = stage_task("Chuẩn hóa dữ liệu")(normalize)

@@ -1,6 +1,7 @@
 """Build the document templates (docxtpl: Jinja tags inside Word): ``templates/bao-cao.docx``, the
-report, ``templates/long-ghep-cchc.docx``, its part for the Department's CCHC report, and
-``templates/phieu-xin-loi.docx``, the apology slip.
+report, ``templates/long-ghep-cchc.docx``, its part for the Department's CCHC report,
+``templates/phieu-xin-loi.docx``, the apology slip, and ``templates/ma-qr-niem-yet.docx``,
+the QR-code sheet of the posted procedures.
 
 SOURCE OF TRUTH: once the Office has edited a template in Word, that file is the
 source of truth and this script is only a developer's tool to regenerate the template from
@@ -907,6 +908,134 @@ def annex(doc) -> None:
     para(doc, "{%p endif %}", CENTERED)
 
 
+# ------------------------------------------------------------------------------ QR-code sheet
+
+QR_CARD_MM = 95.0  # two cards across A4 between 10 mm margins
+QR_ROW_MM = 134.0  # two rows a page (275 mm between the margins), a little to spare
+
+
+def qr_card(cell, side: str) -> None:
+    """The paragraphs of one card (``pair.left`` or ``pair.right``), centred in its cell."""
+    c = f"pair.{side}"
+    para(cell, "{{ agency.parent }}", CENTERED, size=10)
+    para(cell, "{{ agency.name }}", CENTERED, bold=True, size=11)
+    para(cell, "TRA CỨU THỦ TỤC HÀNH CHÍNH", CENTERED, bold=True, size=14, before=6)
+    para(cell, f"{{{{ {c}.qr }}}}", CENTERED, before=3)
+    para(cell, f"{{{{ {c}.name }}}}", CENTERED, bold=True, size=13, before=3)
+    para(cell, f"Mã thủ tục: {{{{ {c}.code }}}}", CENTERED, size=12, before=2)
+    para(
+        cell,
+        "Quét mã QR bằng điện thoại để xem thành phần hồ sơ, trình tự, thời hạn, phí, lệ phí "
+        "và nộp hồ sơ trực tuyến",
+        CENTERED, italic=True, size=10, before=4,
+    )  # fmt: skip
+    para(cell, f"{{{{ {c}.link }}}}", CENTERED, size=8, before=2)
+    para(
+        cell,
+        f"{{% if {c}.place %}}Nơi niêm yết: {{{{ {c}.place }}}}{{% endif %}}",
+        CENTERED, italic=True, size=10, before=4,
+    )  # fmt: skip
+    para(cell, f"({{{{ {c}.stt }}}}/{{{{ count }}}})", CENTERED, size=8, before=2)
+
+
+def tiny_paragraph(container) -> None:
+    """An empty paragraph 1 pt high (its mark is 1 pt): where the format needs a paragraph."""
+    p = para(container, "", CENTERED)
+    p.paragraph_format.line_spacing = Pt(1)
+    mark = parse_xml(f'<w:rPr {nsdecls("w")}><w:sz w:val="2"/><w:szCs w:val="2"/></w:rPr>')
+    p._p.get_or_add_pPr().append(mark)
+
+
+def qr_page(doc) -> None:
+    """A4 with narrow margins (the sheet is cut, not filed); the page header says how to use it."""
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(12), Mm(10)
+    section.left_margin = section.right_margin = Mm(10)
+    section.header_distance, section.footer_distance = Mm(5), Mm(5)
+    header = section.header.paragraphs[0]
+    header.style = "Header"
+    header.alignment = CENTER
+    run = header.add_run(
+        "{{ agency.name }} - MÃ QR TRA CỨU THỦ TỤC HÀNH CHÍNH NIÊM YẾT ({{ count }} thẻ). "
+        "In khổ A4, cắt theo đường nét đứt."
+    )
+    run.font.size = Pt(9)
+    run.italic = True
+
+
+def qr_table(doc) -> None:
+    """Two cards a row, rows of a fixed minimum height that never split across pages, dashed
+    borders as cut lines."""
+    table = make_table(doc, [QR_CARD_MM, QR_CARD_MM], borders=True)
+    ns = nsdecls("w")
+    dashed = "".join(
+        f'<w:{side} w:val="dashed" w:sz="6" w:space="0" w:color="7F7F7F"/>'
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
+    _tbl_pr_child(
+        table, f"<w:tblBorders {ns}>{dashed}</w:tblBorders>",
+        "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+    )  # fmt: skip
+    _tbl_pr_child(
+        table,
+        f'<w:tblCellMar {ns}><w:top w:w="113" w:type="dxa"/><w:left w:w="227" w:type="dxa"/>'
+        '<w:bottom w:w="113" w:type="dxa"/><w:right w:w="227" w:type="dxa"/></w:tblCellMar>',
+        "w:tblLook",
+    )
+    add_row(table, [C("{%tr for pair in pairs %}"), C()], CENTERED)
+    row = table.add_row()
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+    tr_pr.append(parse_xml(f'<w:trHeight {ns} w:val="{int(QR_ROW_MM * 56.7)}" w:hRule="atLeast"/>'))
+    left, right = row.cells
+    for cell in (left, right):
+        cell.width = Mm(QR_CARD_MM)
+        cell._tc.get_or_add_tcPr().append(parse_xml(f'<w:vAlign {ns} w:val="center"/>'))
+    qr_card(left, "left")
+    # No card after an odd last one: the cell keeps only its last, tiny paragraph (a cell
+    # must hold one); the left cell has one too, so that both cards sit at the same height.
+    tiny_paragraph(left)
+    para(right, "{%p if pair.right %}", CENTERED)
+    qr_card(right, "right")
+    para(right, "{%p endif %}", CENTERED)
+    tiny_paragraph(right)
+    add_row(table, [C("{%tr endfor %}"), C()], CENTERED)
+
+
+def build_qr_sheet() -> bytes:
+    """``templates/ma-qr-niem-yet.docx``: the QR-code cards of the posted procedures."""
+    doc = Document()
+    setup_styles(doc)
+    qr_page(doc)
+    para(doc, "{%p if pairs %}", CENTERED)
+    qr_table(doc)
+    para(doc, "{%p else %}", CENTERED)
+    para(
+        doc,
+        "Tab “Thủ tục niêm yết” chưa có thủ tục nào có đường dẫn để in mã QR.",
+        CENTERED, before=24,
+    )  # fmt: skip
+    para(doc, "{%p endif %}", CENTERED)
+    # The body must end with a paragraph: a tiny one never spills onto a page of its own.
+    tiny_paragraph(doc)
+
+    props = doc.core_properties
+    props.title = "Mã QR tra cứu thủ tục hành chính niêm yết"
+    props.subject = "Cổ động trực quan: niêm yết thủ tục hành chính, mã QR tra cứu thủ tục"
+    props.author = props.last_modified_by = "Văn phòng Sở Xây dựng tỉnh Đắk Lắk"
+    props.keywords = "CCHC; mã QR; niêm yết thủ tục hành chính; Sở Xây dựng Đắk Lắk"
+    props.comments = "Mẫu phiếu mã QR (docxtpl). Danh sách trường: docs/templates.md"
+    props.created = props.modified = FIXED_TIME
+    props.last_printed = FIXED_TIME
+    props.revision = 1
+
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return _stable_zip(buffer.getvalue())
+
+
 # ---------------------------------------------------------------------------------------- main
 
 
@@ -997,6 +1126,7 @@ TEMPLATES = {
     "bao-cao.docx": build_report,
     "long-ghep-cchc.docx": build_section,
     "phieu-xin-loi.docx": build_slip,
+    "ma-qr-niem-yet.docx": build_qr_sheet,
 }
 
 

@@ -168,6 +168,11 @@ def words_date(records: Records, findings: Findings) -> str:
     return "read as 05/05/2026"
 
 
+def procedure_code_decimals(records: Records, findings: Findings) -> str:
+    assert records.posted_procedures["code"].tolist() == ["1.009970"]
+    return "read as '1.009970' (the national code's six decimals)"
+
+
 def code_stays_text(records: Records, findings: Findings) -> str:
     assert "001" in records.units["code"].tolist()
     assert product_at(records, "Tin của ban 001")["unit"] == "001"
@@ -575,6 +580,23 @@ CASES: list[Case] = [
         products(product(link="javascript:alert(1)")),
         bad_product("Đường dẫn", "javascript:alert(1)", BAD_LINK),
     ),
+    Case(
+        "posted-link-no-scheme",
+        "`Thủ tục niêm yết` row 3, Đường dẫn = 'dichvucong.gov.vn/1.009974' (the QR-code sheet)",
+        products(
+            posted_procedures=[
+                ["1.009972", "Cấp giấy phép xây dựng", "https://dichvucong.gov.vn/1.009972"],
+                ["1.009974", "Cấp giấy phép sửa chữa", "dichvucong.gov.vn/1.009974"],
+            ]
+        ),
+        (("Thủ tục niêm yết", 3, "Đường dẫn", "dichvucong.gov.vn/1.009974", BAD_LINK),),
+    ),
+    Case(
+        "posted-code-as-number-accepted",
+        "`Thủ tục niêm yết` row 2, Mã thủ tục = 1.00997 (1.009970 typed without a leading ')",
+        products(posted_procedures=[[1.00997, "Cấp giấy phép xây dựng", "https://dvc.vn/x"]]),
+        accepted=procedure_code_decimals,
+    ),
     # Text that is only encoded differently: accepted, stored NFC
     Case(
         "text-nfd-accepted",
@@ -793,7 +815,7 @@ CASES: list[Case] = [
         products(),
         structural=STRUCTURE
         + "- tab 'Tin bài': Không tìm thấy tab 'Tin bài' (các tab hiện có: 'Đơn vị', 'Tin bai', "
-        "'Cụ thể hóa', 'Báo cáo đơn vị', 'Hồ sơ trễ hẹn').",
+        "'Cụ thể hóa', 'Báo cáo đơn vị', 'Hồ sơ trễ hẹn', 'Thủ tục niêm yết').",
         edit=rename_tab("Tin bài", "Tin bai"),
     ),
     Case(

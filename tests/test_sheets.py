@@ -567,7 +567,7 @@ def test_init_sheet_keeps_existing_data_and_reports_a_short_header(
     assert validation(products, 0)["condition"]["type"] == "DATE_IS_VALID"
     header_writes = [w for w in emulator.writes() if w.path.endswith("values:batchUpdate")]
     written = [d["range"] for w in header_writes for d in w.body["data"]]
-    assert written == ["'Báo cáo đơn vị'!A1", "'Hồ sơ trễ hẹn'!A1"]
+    assert written == ["'Báo cáo đơn vị'!A1", "'Hồ sơ trễ hẹn'!A1", "'Thủ tục niêm yết'!A1"]
 
     emulator.log.clear()
     again = init_sheet(
@@ -593,6 +593,18 @@ def test_init_sheet_creates_an_optional_tab_too(
     assert sheet.rows == [tasks_tab.headers]
     assert validation(sheet, 1)["condition"]["type"] == "DATE_IS_VALID"
     assert "Tạo tab 'Nhiệm vụ' với dòng tiêu đề (2 cột)." in notes
+
+
+def test_init_sheet_creates_the_posted_procedures_tab(emulator: Any, settings: Settings) -> None:
+    emulator.add_book(KEY, {"Đơn vị": [["Mã đơn vị", "Tên đơn vị"], ["VP", "Văn phòng"]]})
+    notes = init_sheet(settings, KEY, None, policy=FAST)
+    sheet = emulator.books[KEY].sheets["Thủ tục niêm yết"]
+    assert sheet.rows == [
+        ["Mã thủ tục", "Tên thủ tục", "Đường dẫn", "Nơi niêm yết", "Ngày niêm yết"]
+    ]
+    assert validation(sheet, 4)["condition"]["type"] == "DATE_IS_VALID"  # Ngày niêm yết
+    assert all(validation(sheet, i) is None for i in range(4))  # free text, no dropdown
+    assert "Tạo tab 'Thủ tục niêm yết' với dòng tiêu đề (5 cột)." in notes
 
 
 def test_init_sheet_updates_a_dropdown_when_the_roster_changes(

@@ -1,6 +1,6 @@
 """Generate the bundled sample workbook ``data/sample/cchc-2026-mau.xlsx``.
 
-Fictitious but realistic data of the Sở Xây dựng Đắk Lắk for the five input tabs of the shared
+Fictitious but realistic data of the Sở Xây dựng Đắk Lắk for the input tabs of the shared
 sheet (DESIGN §3), dated 01/01/2026 to 27/11/2026. Deterministic (fixed seed, fixed workbook
 properties and zip timestamps): rerunning rewrites the same bytes.
 
@@ -35,7 +35,14 @@ from openpyxl.xml.functions import tostring
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tasks.contract import CONCRETIZATIONS, DOSSIERS, PRODUCTS, UNIT_REPORTS, UNITS  # noqa: E402
+from tasks.contract import (  # noqa: E402
+    CONCRETIZATIONS,
+    DOSSIERS,
+    POSTED_PROCEDURES,
+    PRODUCTS,
+    UNIT_REPORTS,
+    UNITS,
+)
 
 OUT = Path(__file__).with_name("cchc-2026-mau.xlsx")
 FIXED_TIME = datetime(2026, 11, 27, 17, 0, 0)
@@ -452,6 +459,56 @@ def dossiers_tab() -> list[list]:
     return rows
 
 
+NATIONAL_PORTAL = "https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html"
+PROVINCE_PORTAL = "https://dichvucong.daklak.gov.vn/thu-tuc-hanh-chinh/chi-tiet"
+ONE_STOP = "Bộ phận Một cửa Sở Xây dựng"
+SERVICE_CENTRE = "Trung tâm Phục vụ hành chính công tỉnh"
+# code, procedure, portal (national / province / none), place, day posted (None: not written).
+# Codes are in the national database's form; the procedures are the Department's own. No rng:
+# the other tabs stay byte for byte as they were. One procedure is posted at two places; one has
+# no link yet (posted, no QR code); the province's links carry a "&" (escaped in the .docx).
+POSTED = [
+    ("1.009972", "Cấp giấy phép xây dựng mới đối với công trình cấp III, cấp IV (công trình "
+     "không theo tuyến, theo tuyến trong đô thị, tín ngưỡng, tôn giáo)", "national", ONE_STOP,
+     date(2026, 5, 18)),
+    ("1.009972", "Cấp giấy phép xây dựng mới đối với công trình cấp III, cấp IV (công trình "
+     "không theo tuyến, theo tuyến trong đô thị, tín ngưỡng, tôn giáo)", "national",
+     SERVICE_CENTRE, date(2026, 5, 20)),
+    ("1.009974", "Cấp giấy phép xây dựng sửa chữa, cải tạo đối với công trình", "national",
+     ONE_STOP, date(2026, 5, 18)),
+    ("1.009976", "Điều chỉnh, gia hạn, cấp lại giấy phép xây dựng", "province", ONE_STOP,
+     date(2026, 5, 18)),
+    ("1.009794", "Thẩm định Báo cáo nghiên cứu khả thi đầu tư xây dựng / điều chỉnh Báo cáo "
+     "nghiên cứu khả thi đầu tư xây dựng", "national", SERVICE_CENTRE, date(2026, 5, 20)),
+    ("1.009795", "Thẩm định thiết kế xây dựng triển khai sau thiết kế cơ sở", "province",
+     SERVICE_CENTRE, "20/05/2026"),
+    ("1.009982", "Cấp chứng chỉ năng lực hoạt động xây dựng hạng II, hạng III", "national",
+     ONE_STOP, date(2026, 6, 2)),
+    ("1.009986", "Cấp chứng chỉ hành nghề hoạt động xây dựng hạng II, hạng III", "province",
+     ONE_STOP, date(2026, 6, 2)),
+    ("1.002572", "Cấp chứng chỉ hành nghề môi giới bất động sản", "national", ONE_STOP,
+     date(2026, 6, 2)),
+    ("1.010005", "Thông báo nhà ở hình thành trong tương lai đủ điều kiện được bán, thuê mua",
+     "province", ONE_STOP, None),
+    ("1.009940", "Tiếp nhận bản công bố hợp quy sản phẩm, hàng hóa vật liệu xây dựng", "national",
+     ONE_STOP, date(2026, 7, 6)),
+    ("1.007750", "Cho thuê nhà ở công vụ thuộc thẩm quyền quản lý của UBND tỉnh", "none",
+     ONE_STOP, date(2026, 7, 6)),
+]  # fmt: skip
+
+
+def posted_tab() -> list[list]:
+    links = {
+        "national": NATIONAL_PORTAL + "?ma_thu_tuc={code}",
+        "province": PROVINCE_PORTAL + "?ma={code}&co_quan=so-xay-dung",
+        "none": "",
+    }
+    return [
+        [code, name, links[portal].format(code=code), place, day]
+        for code, name, portal, place, day in POSTED
+    ]
+
+
 def units_row(code, name, boxes, contact, quota, status) -> list:
     emails = "; ".join(f"{box}@daklak.gov.vn" for box in boxes.split())
     return [code, name, emails, contact, quota, status]
@@ -496,6 +553,7 @@ def main() -> None:
         (CONCRETIZATIONS, concretizations_tab(), [36, 17, 18, 50, 34]),
         (UNIT_REPORTS, unit_reports_tab(), [36, 14, 17, 16, 50, 50, 50]),
         (DOSSIERS, dossiers, [22, 62, 40, 15, 17, 15, 17, 15, 40, 50]),
+        (POSTED_PROCEDURES, posted_tab(), [12, 80, 70, 36, 15]),
     ]
     wb = Workbook()
     wb.remove(wb.active)

@@ -64,6 +64,7 @@ def build_result(findings: Findings) -> dict[str, Any]:
     result["backdated"] = [p.to_json() for p in findings.backdated]
     result["totals"] = findings.totals
     result["channels"] = [{k: v for k, v in c.items() if k != "text"} for c in findings.channels]
+    result["posted_procedures"] = findings.posted
     return result
 
 
@@ -140,6 +141,7 @@ def report_context(findings: Findings, plan: Plan) -> dict[str, Any]:
         "by_channel": table(findings.totals["by_channel"]),
         "by_kind": table(findings.totals["by_kind"]),
         "channel_details": [c["text"] for c in findings.channels],
+        "posted": findings.posted,
         "shortcomings": findings.shortcomings(),
         "strengths": strengths(findings),
         "causes": findings.causes(),

@@ -13,6 +13,7 @@ from tasks.calendar import Period, ReportWindow, report_window
 from tasks.channels import channel_details
 from tasks.models import Problem, Records
 from tasks.plan import Plan
+from tasks.posted import posted_summary
 from tasks.rules.base import Outcome, in_window
 from tasks.stage import stage_task
 
@@ -38,6 +39,7 @@ class Findings:
     products: pd.DataFrame  # the window's products, by date then sheet row
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
     channels: list[dict[str, Any]] = field(default_factory=list)  # tasks.channels, with text
+    posted: dict[str, Any] = field(default_factory=dict)  # tasks.posted.posted_summary
     by_month: list[tuple[str, int]] = field(default_factory=list)  # 6-month / annual only
     backdated: list[Problem] = field(default_factory=list)  # flagged rows (tasks.integrity)
     # Products of units marked "Ngừng hoạt động": in the totals and the annex, not in `units`.
@@ -118,6 +120,7 @@ def verify(
         products=products,
         totals=totals(products, plan),
         channels=channel_details(products, plan),
+        posted=posted_summary(records, as_of),
         by_month=(
             products_by_month(records, period, plan.reporting.window)
             if period.kind != "month"

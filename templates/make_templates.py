@@ -516,11 +516,20 @@ def section_results(doc) -> None:
         [C("Tổng cộng", 2, CENTER), C("{{ totals.by_channel }}", align=CENTER)],
     )
     para(doc, "", TABLE_TEXT)
-    para(doc, "{%p if channel_details %}")
+    para(doc, "{%p if channel_details or posted.procedures %}")
     para(doc, "Cụ thể từng hình thức:")
     para(doc, "{%p for item in channel_details %}")
     para(doc, "- {{ item }}")
     para(doc, "{%p endfor %}")
+    para(doc, "{%p if posted.procedures %}")
+    para(
+        doc,
+        "- Niêm yết công khai {{ posted.procedures }} thủ tục hành chính tại bộ phận tiếp nhận hồ "
+        "sơ{% if posted.places|length > 1 %} ({{ posted.places|length }} nơi niêm yết){% endif %}"
+        "; {{ posted.with_qr }} thủ tục có mã QR tra cứu{% if posted.without_link %}, "
+        "{{ posted.without_link }} thủ tục chưa có{% endif %}.",
+    )
+    para(doc, "{%p endif %}")
     para(doc, "{%p endif %}")
     para(doc, "c) Theo loại sản phẩm", H3)
     data_table(

@@ -375,6 +375,13 @@ def test_detail_by_channel_from_the_optional_columns(docs, contexts, findings):
         assert (f"{outlet} ({count})" if outlet else f"chưa ghi tên cơ quan báo chí ({count})") in (
             sentence
         )
+    # the procedures posted with their QR codes (tab Thủ tục niêm yết)
+    posted = contexts["2026-05"]["posted"]
+    assert (posted["procedures"], posted["with_qr"]) == (11, 10)  # the sample: one has no link
+    assert (
+        f"- Niêm yết công khai 11 thủ tục hành chính tại bộ phận tiếp nhận hồ sơ "
+        f"({len(posted['places'])} nơi niêm yết); 10 thủ tục có mã QR tra cứu, 1 thủ tục chưa có."
+    ) in texts
     year = next(d for d in contexts["2026"]["channel_details"] if d.startswith("Cổ động"))
     assert re.search(r"\d+ tờ gấp \([\d.]+ bản\)", year), year  # thousands with a dot: 1.200
 

@@ -164,6 +164,28 @@ def apologies_command(
     typer.echo(f"Phiếu xin lỗi ngày {out['as_of']}: {len(out['slips'])} phiếu mới.")
 
 
+@app.command("evidence")
+def evidence_command(
+    year: Annotated[int, typer.Option(help="Năm của Kế hoạch, ví dụ 2026.")],
+    as_of: AsOf = None,
+    source: Source = None,
+    check_links: Annotated[
+        bool,
+        typer.Option(
+            "--check-links/--no-check-links", help="Kiểm tra từng đường dẫn (cần mạng Internet)."
+        ),
+    ] = True,
+) -> None:
+    """Lập bộ tài liệu kiểm chứng (PAR INDEX) của năm: muc-luc.xlsx, tài liệu kèm theo, tệp .zip."""
+    from flows.evidence import evidence
+
+    out = _finish(evidence(year, as_of, source, check_links, return_state=True))
+    typer.echo(f"  Mục lục: {out['index']}")
+    typer.echo(f"  Tệp nén: {out['zip']}")
+    links = ", ".join(f"{state}: {n}" for state, n in out["links"].items()) or "không có"
+    typer.echo(f"Tài liệu kiểm chứng: {out['items']} mục; đường dẫn - {links}.")
+
+
 @app.command("init-sheet")
 def init_sheet_command(
     source: Annotated[str, typer.Option("--source", help="Địa chỉ hoặc mã Google Sheet.")],

@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow
 from prefect.states import Failed, State
 
+from flows.alerting import alert_office
 from flows.common import start_job, unwalked
 from tasks.artifacts import publish_problems
 from tasks.collect import read_source_task, save_snapshot_task
@@ -18,6 +19,8 @@ from tasks.normalize import normalize_task
     name="kiem-tra-bang-tinh",
     flow_run_name="kiem-tra-bang-tinh",
     description="Đọc bảng tính chung và liệt kê mọi lỗi dữ liệu (tab, dòng, cột, nội dung lỗi).",
+    on_failure=[alert_office],
+    on_crashed=[alert_office],
 )
 def check(source: str | None = None) -> dict[str, Any] | State:
     """Problems of the source as dicts; Failed (with the list) if a tab or column is missing."""

@@ -9,6 +9,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
+from flows.alerting import alert_office
 from flows.common import start_job, started_too_late, unwalked
 from tasks.artifacts import publish_reminders
 from tasks.calendar import today_in_vietnam
@@ -25,6 +26,8 @@ from tasks.rules import work_calendar
     name="nhac-viec-cchc",
     flow_run_name=lambda: f"nhac-viec-{flow_run.parameters.get('as_of') or today_in_vietnam()}",
     description="Nhắc các đơn vị còn nợ việc theo Kế hoạch tuyên truyền CCHC (chỉ ngày làm việc).",
+    on_failure=[alert_office],
+    on_crashed=[alert_office],
 )
 def remind(
     as_of: str | None = None, source: str | None = None, send: bool = False, force: bool = False

@@ -9,6 +9,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
+from flows.alerting import alert_office
 from flows.common import resolve_period, start_job, unwalked
 from tasks.artifacts import Progress, report_outcome
 from tasks.collect import (
@@ -53,6 +54,8 @@ def _run_name() -> str:
     name="bao-cao-cchc",
     flow_run_name=_run_name,
     description="Lập báo cáo kết quả thông tin, tuyên truyền CCHC theo kỳ và gửi Lãnh đạo Sở.",
+    on_failure=[alert_office],
+    on_crashed=[alert_office],
 )
 def report(
     period: str | None = None,

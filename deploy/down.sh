@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Stop what `make up` started: the worker first, then the server (each with all it spawned).
+# Stop what `make up` started: the workers first, then the server (each with all it spawned).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-for name in worker server; do
+for name in worker watchdog server; do
   pidfile="var/run/$name.pid"
   [[ -f "$pidfile" ]] || continue
   pid="$(cat "$pidfile")"

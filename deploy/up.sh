@@ -7,6 +7,9 @@ export PREFECT_HOME="${PREFECT_HOME:-$PWD/var/prefect}"
 HOST="${CCHC_UI_HOST:-127.0.0.1}"
 PORT="${CCHC_UI_PORT:-4200}"
 POOL="${CCHC_POOL:-cchc-office}"
+# The watchdog has a pool and a worker of its own: it can still tell the Office that the main
+# worker has stopped.
+WATCH_POOL="cchc-canh-bao"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export PREFECT_API_URL="http://127.0.0.1:${PORT}/api"
 PREFECT="$PWD/.venv/bin/prefect"
@@ -18,6 +21,17 @@ healthy() {
   .venv/bin/python - "$PREFECT_API_URL/health" <<'PY' 2>/dev/null
 import sys, urllib.request
 urllib.request.urlopen(sys.argv[1], timeout=2)
+PY
+}
+
+online() {  # pool: one of its workers has sent the server a heartbeat (not merely a live process)
+  .venv/bin/python - "$1" <<'PY' 2>/dev/null
+import sys
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import WorkerStatus
+with get_client(sync_client=True) as client:
+    workers = client.read_workers_for_work_pool(sys.argv[1])
+sys.exit(0 if any(w.status == WorkerStatus.ONLINE for w in workers) else 1)
 PY
 }
 
@@ -38,16 +52,26 @@ start server "$PREFECT" server start --host "$HOST" --port "$PORT"
 for _ in $(seq 1 90); do healthy && break; sleep 1; done
 healthy || { echo "LỖI: Prefect server không khởi động được, xem $LOG/server.log" >&2; exit 1; }
 
-"$PREFECT" work-pool inspect "$POOL" >/dev/null 2>&1 \
-  || "$PREFECT" work-pool create "$POOL" --type process >/dev/null
+for pool in "$POOL" "$WATCH_POOL"; do
+  "$PREFECT" work-pool inspect "$pool" >/dev/null 2>&1 \
+    || "$PREFECT" work-pool create "$pool" --type process >/dev/null
+done
 echo "Triển khai các lịch chạy từ prefect.yaml ..."
 "$PREFECT" --no-prompt deploy --all >"$LOG/deploy.log" 2>&1 \
   || { echo "LỖI: triển khai thất bại, xem $LOG/deploy.log" >&2; exit 1; }
 start worker "$PREFECT" worker start --pool "$POOL" --name "$(hostname)-worker"
-# A worker that cannot start (bad pool, bad API URL) exits within seconds: say so, not "Xong".
-sleep 5
-kill -0 "$(cat "$RUN/worker.pid")" 2>/dev/null \
-  || { echo "LỖI: worker không chạy được, xem $LOG/worker.log" >&2; exit 1; }
+start watchdog "$PREFECT" worker start --pool "$WATCH_POOL" --name "$(hostname)-canh-bao"
+# A worker that cannot start (bad pool, bad API URL) exits or never reports: say so, not "Xong".
+for pair in "worker:$POOL" "watchdog:$WATCH_POOL"; do
+  name="${pair%%:*}"; pool="${pair#*:}"
+  for _ in $(seq 1 30); do
+    kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || break
+    online "$pool" && continue 2
+    sleep 2
+  done
+  echo "LỖI: $name (work pool $pool) không hoạt động, xem $LOG/$name.log" >&2
+  exit 1
+done
 
 echo "Xong. Giao diện Prefect: http://${HOST}:${PORT}"
 echo "Nhật ký: $LOG/  -  Dừng hệ thống: make down"

@@ -6,9 +6,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging.handlers import APILogHandler
+from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from tasks.calendar import (
@@ -22,7 +24,7 @@ from tasks.calendar import (
 from tasks.dates import DateError, parse_date
 from tasks.errors import CchcError, SettingsError
 from tasks.plan import Plan, load_plan
-from tasks.settings import Settings, load_settings
+from tasks.settings import TIMEZONE, Settings, load_settings
 
 
 class _NoTracebackForUserErrors(logging.Filter):
@@ -70,6 +72,18 @@ def start_job(as_of: str | None = None, source: str | None = None) -> Job:
     """Settings from the environment (``source`` overrides CCHC_SOURCE) and the validated plan."""
     settings = load_settings(source=source)
     return Job(settings, load_plan(settings.plan), parse_as_of(as_of))
+
+
+def run_as_of(as_of: str | None) -> str | None:
+    """The as-of date a run works with: the one given; else, for a run of a deployment, the day
+    it was scheduled for in Asia/Ho_Chi_Minh (a run that starts late, or waits in the pool's
+    queue, still works as of its own day); else None (today)."""
+    if as_of:
+        return as_of
+    scheduled = flow_run.scheduled_start_time if flow_run.deployment_id else None
+    if scheduled is None:
+        return None
+    return scheduled.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
 
 
 def parse_as_of(value: str | None) -> date:

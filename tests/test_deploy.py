@@ -24,7 +24,9 @@ EXPECTED = {  # deployment -> cron; every one in Vietnam's time zone
     "bao-cao-nam": "30 7 22 12 *",
     "nhac-viec-hang-ngay": "30 7 * * 1-6",
     "kiem-tra-bang-tinh": "30 11 * * 1-5",
+    "canh-bao-hang-ngay": "0 9 * * 1-6",
 }
+WATCH_POOL = "cchc-canh-bao"  # the watchdog's own pool: it must run when the main worker is down
 
 
 def free_port() -> int:
@@ -83,7 +85,8 @@ def prefect(env, *args, timeout=300, cwd=REPO) -> str:
 
 @pytest.fixture(scope="module")
 def deployed(server):
-    prefect(server, "work-pool", "create", POOL, "--type", "process")
+    for pool in (POOL, WATCH_POOL):
+        prefect(server, "work-pool", "create", pool, "--type", "process")
     prefect(server, "--no-prompt", "deploy", "--all")
     return server
 
@@ -106,7 +109,8 @@ def test_prefect_yaml_names_every_deployment_with_description_and_tags():
     assert set(names) == set(EXPECTED)
     for d in names.values():
         assert d["description"] and "cchc" in d["tags"]
-        assert d["work_pool"]["name"] == POOL
+        expected_pool = WATCH_POOL if d["name"] == "canh-bao-hang-ngay" else POOL
+        assert d["work_pool"]["name"] == expected_pool
 
 
 def test_every_schedule_and_timezone_as_the_server_has_them(deployed):

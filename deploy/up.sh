@@ -35,6 +35,10 @@ sys.exit(0 if any(w.status == WorkerStatus.ONLINE for w in workers) else 1)
 PY
 }
 
+rotate() {  # file: past 10 MB it becomes file.1 (the one before is dropped); never emptied
+  if [[ -f "$1" ]] && (($(stat -c %s "$1") > 10485760)); then mv -f "$1" "$1.1"; fi
+}
+
 start() {  # name, command...: start in its own session so `make down` stops all it spawned
   local name="$1"; shift
   if [[ -f "$RUN/$name.pid" ]] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
@@ -42,6 +46,7 @@ start() {  # name, command...: start in its own session so `make down` stops all
     return
   fi
   # Appended, not truncated: yesterday's failure stays readable after a restart.
+  rotate "$LOG/$name.log"
   echo "=== $(date '+%F %T') khởi động $name" >>"$LOG/$name.log"
   setsid "$@" >>"$LOG/$name.log" 2>&1 < /dev/null &
   echo $! >"$RUN/$name.pid"
@@ -57,7 +62,9 @@ for pool in "$POOL" "$WATCH_POOL"; do
     || "$PREFECT" work-pool create "$pool" --type process >/dev/null
 done
 echo "Triển khai các lịch chạy từ prefect.yaml ..."
-"$PREFECT" --no-prompt deploy --all >"$LOG/deploy.log" 2>&1 \
+rotate "$LOG/deploy.log"
+echo "=== $(date '+%F %T') prefect deploy --all" >>"$LOG/deploy.log"
+"$PREFECT" --no-prompt deploy --all >>"$LOG/deploy.log" 2>&1 \
   || { echo "LỖI: triển khai thất bại, xem $LOG/deploy.log" >&2; exit 1; }
 start worker "$PREFECT" worker start --pool "$POOL" --name "$(hostname)-worker"
 start watchdog "$PREFECT" worker start --pool "$WATCH_POOL" --name "$(hostname)-canh-bao"

@@ -214,3 +214,52 @@ def test_the_command_uses_the_server_make_up_started(server, tmp_path):
         ),
     )
     assert [r.state_type.value for r in runs] == ["COMPLETED"]
+
+
+def test_stopping_the_system_stops_a_run_in_progress(deployed):
+    """down.sh's step for flow runs: a process worker starts each run in a session of its own,
+    so stopping the worker's process group would leave the run going (and "Running" in the UI)."""
+    python = str(Path(sys.executable))
+    subprocess.run(
+        [python, "tests/slow_flow.py", POOL], env=deployed, cwd=REPO, check=True, timeout=300
+    )
+    out = prefect(deployed, "deployment", "run", "cho-lau/cho-lau")
+    run_id = next(line.split()[-1] for line in out.splitlines() if "UUID" in line)
+    worker = subprocess.Popen(
+        [PREFECT, "worker", "start", "--pool", POOL, "--name", "may-vp-worker"],
+        env=deployed,
+        cwd=Path(deployed["PREFECT_HOME"]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # as up.sh starts it (setsid)
+    )
+    try:
+        deadline = time.monotonic() + 240
+        run = client_call(deployed, lambda c: c.read_flow_run(run_id))
+        while run.state_type.value != "RUNNING" and time.monotonic() < deadline:
+            time.sleep(1)
+            run = client_call(deployed, lambda c: c.read_flow_run(run_id))
+        assert run.state_type.value == "RUNNING" and run.infrastructure_pid
+        session = int(run.infrastructure_pid)
+        assert os.getsid(session) == session != os.getsid(worker.pid)  # its own session
+
+        done = subprocess.run(
+            [python, "deploy/stop_runs.py", str(worker.pid)],
+            env=deployed,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Đã dừng các lần chạy đang dở" in done.stdout
+        with pytest.raises(ProcessLookupError):
+            os.kill(session, 0)
+        assert worker.poll() is None  # the worker itself is down.sh's next step
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=60)
+    time.sleep(2)  # whatever the dying run reported last has been received
+    run = client_call(deployed, lambda c: c.read_flow_run(run_id))
+    assert run.state_type.value == "CANCELLED", run.state
+    assert "make down" in run.state.message

@@ -61,6 +61,9 @@ for pool in "$POOL" "$WATCH_POOL"; do
   "$PREFECT" work-pool inspect "$pool" >/dev/null 2>&1 \
     || "$PREFECT" work-pool create "$pool" --type process >/dev/null
 done
+# After a long stop every missed run is due at once: the pool starts them one at a time (the
+# reports refuse to run more than reporting.max_delay_days late, the reminders past a few hours).
+"$PREFECT" work-pool set-concurrency-limit "$POOL" "${CCHC_POOL_LIMIT:-1}" >/dev/null
 echo "Triển khai các lịch chạy từ prefect.yaml ..."
 rotate "$LOG/deploy.log"
 echo "=== $(date '+%F %T') prefect deploy --all" >>"$LOG/deploy.log"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging.handlers import APILogHandler
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
 from prefect.utilities.annotations import quote
 
 from tasks.calendar import (
@@ -22,7 +22,7 @@ from tasks.calendar import (
     today_in_vietnam,
 )
 from tasks.dates import DateError, parse_date
-from tasks.errors import CchcError, SettingsError
+from tasks.errors import CchcError, LateRunError, SettingsError
 from tasks.plan import Plan, load_plan
 from tasks.settings import TIMEZONE, Settings, load_settings
 
@@ -80,7 +80,7 @@ def run_as_of(as_of: str | None) -> str | None:
     queue, still works as of its own day); else None (today)."""
     if as_of:
         return as_of
-    scheduled = flow_run.scheduled_start_time if flow_run.deployment_id else None
+    scheduled = flow_run.scheduled_start_time if deployment.id else None
     if scheduled is None:
         return None
     return scheduled.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
@@ -141,6 +141,26 @@ def _adhoc_date(value: str, what: str) -> date:
         return parse_date(value)
     except DateError as err:
         raise ValueError(f"{what} không hợp lệ: {err}") from err
+
+
+def refuse_stale_run(as_of: str | None, max_days: int, now: datetime | None = None) -> None:
+    """A scheduled report that starts more than ``max_days`` after its time (machine or worker
+    stopped for long) fails with the reason instead of quietly reporting: LateRunError. A run
+    given its as-of date, or started by hand, is never refused."""
+    scheduled = flow_run.scheduled_start_time if deployment.id else None
+    if as_of or scheduled is None:
+        return
+    now = now or datetime.now(UTC)
+    if not started_too_late(scheduled, now, max_days * 24):
+        return
+    local = scheduled.astimezone(ZoneInfo(TIMEZONE))
+    raise LateRunError(
+        f"Lần chạy theo lịch lúc {local:%H:%M} ngày {local:%d/%m/%Y} bắt đầu trễ "
+        f"{(now - scheduled).days} ngày (quá {max_days} ngày, reporting.max_delay_days trong "
+        "tệp kế hoạch): máy hoặc worker đã dừng lâu, nên không lập báo cáo để tránh gửi báo cáo "
+        "nhầm thời điểm. Cần báo cáo kỳ nào thì lập bằng lệnh cchc report --period <kỳ> --send, "
+        "hoặc chạy lại deployment này từ giao diện Prefect (Run)."
+    )
 
 
 def started_too_late(scheduled: datetime | None, now: datetime, max_hours: float) -> bool:

@@ -10,9 +10,9 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows.alerting import alert_office
-from flows.common import start_job, started_too_late, unwalked
+from flows.common import run_as_of, start_job, started_too_late, unwalked
 from tasks.artifacts import publish_reminders
-from tasks.calendar import today_in_vietnam
+from tasks.calendar import today_in_vietnam as today
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.dates import format_vn
 from tasks.deliver import send_reminders_task
@@ -24,7 +24,7 @@ from tasks.rules import work_calendar
 
 @flow(
     name="nhac-viec-cchc",
-    flow_run_name=lambda: f"nhac-viec-{flow_run.parameters.get('as_of') or today_in_vietnam()}",
+    flow_run_name=lambda: f"nhac-viec-{run_as_of(flow_run.parameters.get('as_of')) or today()}",
     description="Nhắc các đơn vị còn nợ việc theo Kế hoạch tuyên truyền CCHC (chỉ ngày làm việc).",
     on_failure=[alert_office],
     on_crashed=[alert_office],
@@ -35,7 +35,7 @@ def remind(
     """Remind units of what they owe on ``as_of`` (default today). Skips non-working days and
     runs that started too late. ``send``: e-mail for real (otherwise the outbox only)."""
     try:
-        job = start_job(as_of, source)
+        job = start_job(run_as_of(as_of), source)
         day = format_vn(job.as_of)
         cal = work_calendar(job.plan)
         if not cal.is_working_day(job.as_of):

@@ -10,7 +10,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows.alerting import alert_office
-from flows.common import resolve_period, start_job, unwalked
+from flows.common import refuse_stale_run, resolve_period, run_as_of, start_job, unwalked
 from tasks.artifacts import Progress, report_outcome
 from tasks.collect import (
     load_snapshot_task,
@@ -37,7 +37,7 @@ def _run_name() -> str:
     on, also when it was left to default."""
     params = flow_run.parameters
     try:
-        job = start_job(params.get("as_of"), params.get("source"))
+        job = start_job(run_as_of(params.get("as_of")), params.get("source"))
         period = resolve_period(
             params.get("period"),
             job,
@@ -69,16 +69,18 @@ def report(
     date_to: str | None = None,
 ) -> dict[str, Any] | State:
     """Report for ``period`` (``2026-05``, ``2026-Q2``, ``2026-H1``, ``2026-9M``, ``2026``) as of
-    ``as_of`` (default today). ``date_from`` and ``date_to`` (ISO or dd/mm/yyyy, both inclusive)
-    instead of a period: an ad hoc (đột xuất) report over those dates. With neither: the latest
-    closed period of ``kind`` (``month``, ``quarter``, ``half``, ``nine`` or ``year``), so a
-    scheduled run needs no input.
+    ``as_of`` (default today; for a scheduled run, the day it was scheduled for). ``date_from``
+    and ``date_to`` (ISO or dd/mm/yyyy, both inclusive) instead of a period: an ad hoc (đột xuất)
+    report over those dates. With neither: the latest closed period of ``kind`` (``month``,
+    ``quarter``, ``half``, ``nine`` or ``year``), so a scheduled run needs no input. A scheduled
+    run that starts more than ``reporting.max_delay_days`` late fails instead of reporting.
 
     ``send``: e-mail through SMTP (without it, or with no SMTP server, the e-mail goes to the
     outbox). ``snapshot``: rebuild from a snapshot file instead of reading the source.
     """
     try:
-        job = start_job(as_of, source)
+        job = start_job(run_as_of(as_of), source)
+        refuse_stale_run(as_of, job.plan.reporting.max_delay_days)
         the_period = resolve_period(period, job, kind, date_from, date_to)
         progress = Progress(f"Lập báo cáo {the_period.label}")
         output = job.settings.output_dir

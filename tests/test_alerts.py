@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.flow_engine import run_flow
+from prefect.states import Scheduled
 
 from flows.check import check
 from flows.report import report
@@ -19,13 +23,17 @@ from tests.smtp_server import TEST_PASSWORD, SmtpTestServer, use_smtp_server
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def run_as_deployment(flow: Any, parameters: dict[str, Any]) -> Any:
-    """Run ``flow`` here as a run of a deployment, as a worker's flow-run process does
-    (flow_engine.run_flow with the run created from the deployment); returns its final state."""
+def run_as_deployment(
+    flow: Any, parameters: dict[str, Any], scheduled: datetime | None = None
+) -> Any:
+    """Run ``flow`` here as a run of a deployment (scheduled for ``scheduled``, default now), as
+    a worker's flow-run process does: flow_engine.run_flow with the run created from the
+    deployment. Returns its final state."""
     with get_client(sync_client=True) as client:
         flow_id = client.create_flow_from_name(flow.name)
         deployment = client.create_deployment(flow_id=flow_id, name=f"thu-{uuid4().hex[:8]}")
-        run = client.create_flow_run_from_deployment(deployment, parameters=parameters)
+        state = Scheduled(scheduled_time=scheduled) if scheduled else None
+        run = client.create_flow_run_from_deployment(deployment, parameters=parameters, state=state)
     return run_flow(flow, flow_run=run, parameters=parameters, return_type="state")
 
 
@@ -98,3 +106,28 @@ def test_failure_reason_in_vietnamese_without_secrets():
 def test_shown_parameters_leave_out_defaults():
     assert shown_parameters({"period": None, "send": True, "force": False}) == "send=true"
     assert shown_parameters({}) == "(mặc định)"
+
+
+def test_a_scheduled_report_works_as_of_its_scheduled_day(out):
+    # Scheduled 2 days ago (the machine was off), started now: as of the scheduled day.
+    scheduled = datetime.now(UTC) - timedelta(days=2)
+    state = run_as_deployment(report, {"period": "2026-05"}, scheduled=scheduled)
+    assert state.is_completed(), state.message
+    day = scheduled.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    result = json.loads(Path(state.result()["files"]["Kết quả (JSON)"]).read_text("utf-8"))
+    assert result["as_of"] == day.isoformat()
+
+
+def test_a_report_started_long_after_its_time_fails_and_tells_the_office(out):
+    scheduled = datetime.now(UTC) - timedelta(days=10)  # > reporting.max_delay_days (7)
+    state = run_as_deployment(report, {"kind": "month", "send": True}, scheduled=scheduled)
+    assert state.is_failed()
+    assert "bắt đầu trễ 10 ngày (quá 7 ngày, reporting.max_delay_days" in state.message
+    assert not list(out.glob("20*/ket-qua.json"))  # no report for a month nobody asked now
+    [alert] = outbox_alerts(out)
+    assert "bắt đầu trễ 10 ngày" in alert.get_body(("plain",)).get_content()
+    # Given its as-of date, the same late run is what someone asked for: it reports.
+    again = run_as_deployment(
+        report, {"period": "2026-05", "as_of": "2026-11-28"}, scheduled=scheduled
+    )
+    assert again.is_completed(), again.message

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -263,3 +263,33 @@ def test_stopping_the_system_stops_a_run_in_progress(deployed):
     run = client_call(deployed, lambda c: c.read_flow_run(run_id))
     assert run.state_type.value == "CANCELLED", run.state
     assert "make down" in run.state.message
+
+
+def test_a_monthly_run_started_days_late_fails_and_e_mails_the_office_once(deployed):
+    """The machine was off for 10 days: the run Prefect still has for then starts when the
+    worker does, refuses to report (reporting.max_delay_days = 7) and the Office gets one e-mail."""
+    from email import message_from_bytes, policy
+
+    from prefect.states import Scheduled
+
+    scheduled = datetime.now(ZoneInfo("UTC")) - timedelta(days=10)
+
+    async def late_run(client):
+        deployment = await client.read_deployment_by_name("bao-cao-cchc/bao-cao-thang")
+        return await client.create_flow_run_from_deployment(
+            deployment.id, state=Scheduled(scheduled_time=scheduled)
+        )
+
+    run_id = client_call(deployed, late_run).id
+    elsewhere = Path(deployed["PREFECT_HOME"])
+    prefect(deployed, "worker", "start", "--pool", POOL, "--run-once", timeout=600, cwd=elsewhere)
+    run = client_call(deployed, lambda c: c.read_flow_run(run_id))
+    assert run.state_type.value == "FAILED", run.state
+    assert "bắt đầu trễ 10 ngày" in run.state.message
+
+    alerts = list((Path(deployed["CCHC_OUTPUT_DIR"]) / "outbox").glob(f"alert-{run_id}*.eml"))
+    assert len(alerts) == 1
+    message = message_from_bytes(alerts[0].read_bytes(), policy=policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "bắt đầu trễ 10 ngày" in text and "Tham số: send=true, kind=month" in text
+    assert f"http://127.0.0.1:{deployed['TEST_PORT']}/runs/flow-run/{run_id}" in text

@@ -293,3 +293,15 @@ def test_a_monthly_run_started_days_late_fails_and_e_mails_the_office_once(deplo
     text = message.get_body(("plain",)).get_content()
     assert "bắt đầu trễ 10 ngày" in text and "Tham số: send=true, kind=month" in text
     assert f"http://127.0.0.1:{deployed['TEST_PORT']}/runs/flow-run/{run_id}" in text
+
+
+def test_every_deployment_example_in_the_docs_puts_job_variables_under_work_pool():
+    """At a deployment's top level Prefect 3.9 silently ignores job_variables."""
+    text = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    blocks = text.split("```yaml\n")[1:]
+    examples = [yaml.safe_load(block.split("```")[0]) for block in blocks]
+    deployments = [e[0] for e in examples if isinstance(e, list) and "entrypoint" in e[0]]
+    assert deployments, "the per-agency example is gone"
+    for deployment in deployments:
+        assert "job_variables" not in deployment
+        assert deployment["work_pool"]["job_variables"]["env"]["CCHC_PLAN"]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging.handlers import APILogHandler
 from prefect.runtime import deployment, flow_run
+from prefect.states import Failed, State
 from prefect.utilities.annotations import quote
 
 from tasks.calendar import (
@@ -26,16 +27,24 @@ from tasks.errors import CchcError, LateRunError, SettingsError
 from tasks.plan import Plan, load_plan
 from tasks.settings import TIMEZONE, Settings, load_settings
 
+# What a worker's flow-run process logs when the flow ends Failed (prefect 3.9.1, flow_engine).
+_ENGINE_EXIT = "Engine execution exited with unexpected exception"
+
 
 class _NoTracebackForUserErrors(logging.Filter):
     """Our own errors carry a Vietnamese message that says what to do; Prefect would log them
     with a traceback (task and flow engine, prefect 3.9), which reads like a crash to the Office.
-    Programming errors keep theirs."""
+    The flow-run process a worker starts also logs, after "Finished in state Failed(...)", the
+    engine's exit with the failure's traceback (~38 lines): for our errors that line becomes the
+    reason itself. Programming errors keep their traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], CchcError):
+        err = record.exc_info[1] if record.exc_info else None
+        if isinstance(err, CchcError):
             record.exc_info = None
             record.exc_text = None
+            if record.msg == _ENGINE_EXIT:
+                record.msg, record.args = "Lần chạy thất bại: %s", (str(err),)
         return True
 
 
@@ -59,6 +68,14 @@ _ours = logging.getLogger("tasks")
 if not any(isinstance(h, _IntoTheRunLogs) for h in _ours.handlers):
     _ours.addHandler(_IntoTheRunLogs())
     _ours.setLevel(logging.INFO)
+
+
+def user_failure(err: CchcError) -> State:
+    """The Failed state a flow returns for a user error: its message is the Vietnamese reason,
+    its data the error itself. A worker's flow-run process re-raises a Failed state's data at the
+    end (prefect 3.9.1): our error, which the filter above logs as one line, rather than Prefect's
+    FailedRun with a traceback."""
+    return Failed(message=str(err), data=err)
 
 
 @dataclass

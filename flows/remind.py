@@ -7,16 +7,16 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, State
 
 from flows.alerting import alert_office
-from flows.common import run_as_of, start_job, started_too_late, unwalked
+from flows.common import run_as_of, start_job, started_too_late, unwalked, user_failure
 from tasks.artifacts import publish_reminders
 from tasks.calendar import today_in_vietnam as today
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.dates import format_vn
 from tasks.deliver import send_reminders_task
-from tasks.errors import CchcError
+from tasks.errors import CchcError, DeliveryError
 from tasks.normalize import normalize_task
 from tasks.reminders import due_reminders
 from tasks.rules import work_calendar
@@ -56,15 +56,17 @@ def remind(
             owed, job.plan, job.settings, job.as_of, send, force
         )
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     publish_reminders(reminded, no_email, day, failed)
     if failed:
         # The others were reminded and the Office has the summary; the run still shows red so
         # that the wrong address gets fixed.
-        return Failed(
-            message=f"Đã nhắc {len(reminded)} đơn vị; không gửi được thư cho "
-            + "; ".join(f"{code} ({why})" for code, why in failed.items())
-            + ". Văn phòng đã nhận thư tổng hợp; đơn vị này sẽ được nhắc lại ở lần chạy sau."
+        return user_failure(
+            DeliveryError(
+                f"Đã nhắc {len(reminded)} đơn vị; không gửi được thư cho "
+                + "; ".join(f"{code} ({why})" for code, why in failed.items())
+                + ". Văn phòng đã nhận thư tổng hợp; đơn vị này sẽ được nhắc lại ở lần chạy sau."
+            )
         )
     return {
         "as_of": job.as_of.isoformat(),

@@ -7,10 +7,17 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
-from prefect.states import Failed, State
+from prefect.states import State
 
 from flows.alerting import alert_office
-from flows.common import refuse_stale_run, resolve_period, run_as_of, start_job, unwalked
+from flows.common import (
+    refuse_stale_run,
+    resolve_period,
+    run_as_of,
+    start_job,
+    unwalked,
+    user_failure,
+)
 from tasks.artifacts import Progress, report_outcome
 from tasks.collect import (
     load_snapshot_task,
@@ -106,5 +113,5 @@ def report(
         )
         progress(100)
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     return report_outcome(findings, compiled, snapshot_path, sent, wrote_back, output)

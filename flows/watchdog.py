@@ -8,10 +8,10 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 from prefect.settings import get_current_settings
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, State
 
 from flows.alerting import alert_office
-from flows.common import run_as_of, start_job
+from flows.common import run_as_of, start_job, user_failure
 from tasks.alerts import compose_alert
 from tasks.calendar import today_in_vietnam as today
 from tasks.dates import format_vn
@@ -54,7 +54,7 @@ def watchdog(as_of: str | None = None, pool: str = DEFAULT_POOL) -> dict[str, An
         )
         sent = send_mail_task(mail, job.settings, send=True)
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     return {
         "as_of": job.as_of.isoformat(),
         "problems": [i.title for i in found],

@@ -282,10 +282,24 @@ def test_a_monthly_run_started_days_late_fails_and_e_mails_the_office_once(deplo
 
     run_id = client_call(deployed, late_run).id
     elsewhere = Path(deployed["PREFECT_HOME"])
-    prefect(deployed, "worker", "start", "--pool", POOL, "--run-once", timeout=600, cwd=elsewhere)
+    console = prefect(
+        deployed, "worker", "start", "--pool", POOL, "--run-once", timeout=600, cwd=elsewhere
+    )
     run = client_call(deployed, lambda c: c.read_flow_run(run_id))
     assert run.state_type.value == "FAILED", run.state
     assert "bắt đầu trễ 10 ngày" in run.state.message
+
+    # A user error: its reason in the run's logs, without Prefect's traceback after it.
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    logs = client_call(
+        deployed,
+        lambda c: c.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))),
+    )
+    messages = "\n".join(log.message for log in logs)
+    assert "Lần chạy thất bại: Lần chạy theo lịch lúc" in messages, messages
+    assert "Traceback" not in messages and "FailedRun" not in messages
+    assert "Traceback" not in console, console
 
     alerts = list((Path(deployed["CCHC_OUTPUT_DIR"]) / "outbox").glob(f"alert-{run_id}*.eml"))
     assert len(alerts) == 1

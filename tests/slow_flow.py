@@ -1,4 +1,5 @@
-"""A flow that only waits: a run still in progress when `make down` stops the system."""
+"""A flow that only waits: a run still in progress when `make down` stops the system, or when
+its process is killed. It alerts the Office as the product's flows do."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import time
 
 from prefect import flow
 
+from flows.alerting import alert_office
 
-@flow(name="cho-lau")
+
+@flow(name="cho-lau", on_failure=[alert_office], on_crashed=[alert_office])
 def wait_long(seconds: float = 600) -> None:
     time.sleep(seconds)
 

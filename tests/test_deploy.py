@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -216,12 +217,16 @@ def test_the_command_uses_the_server_make_up_started(server, tmp_path):
     assert [r.state_type.value for r in runs] == ["COMPLETED"]
 
 
-def test_stopping_the_system_stops_a_run_in_progress(deployed):
-    """down.sh's step for flow runs: a process worker starts each run in a session of its own,
-    so stopping the worker's process group would leave the run going (and "Running" in the UI)."""
-    python = str(Path(sys.executable))
+@pytest.fixture
+def waiting_run(deployed):
+    """A run of a flow that waits, Running under a worker started in its own session as up.sh
+    starts it: (run id, the run's session, the worker)."""
     subprocess.run(
-        [python, "tests/slow_flow.py", POOL], env=deployed, cwd=REPO, check=True, timeout=300
+        [sys.executable, "tests/slow_flow.py", POOL],
+        env=deployed,
+        cwd=REPO,
+        check=True,
+        timeout=300,
     )
     out = prefect(deployed, "deployment", "run", "cho-lau/cho-lau")
     run_id = next(line.split()[-1] for line in out.splitlines() if "UUID" in line)
@@ -242,27 +247,59 @@ def test_stopping_the_system_stops_a_run_in_progress(deployed):
         assert run.state_type.value == "RUNNING" and run.infrastructure_pid
         session = int(run.infrastructure_pid)
         assert os.getsid(session) == session != os.getsid(worker.pid)  # its own session
-
-        done = subprocess.run(
-            [python, "deploy/stop_runs.py", str(worker.pid)],
-            env=deployed,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "Đã dừng các lần chạy đang dở" in done.stdout
-        with pytest.raises(ProcessLookupError):
-            os.kill(session, 0)
-        assert worker.poll() is None  # the worker itself is down.sh's next step
+        yield run_id, session, worker
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=60)
-    time.sleep(2)  # whatever the dying run reported last has been received
-    run = client_call(deployed, lambda c: c.read_flow_run(run_id))
-    assert run.state_type.value == "CANCELLED", run.state
-    assert "make down" in run.state.message
+
+
+def alerts_for(env, run_id) -> list[Path]:
+    return list((Path(env["CCHC_OUTPUT_DIR"]) / "outbox").glob(f"alert-{run_id}*.eml"))
+
+
+def final_state(env, run_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:  # the dying run's last report may still be on its way
+        run = client_call(env, lambda c: c.read_flow_run(run_id))
+        if run.state.is_final() or time.monotonic() > deadline:
+            return run.state
+        time.sleep(1)
+
+
+def test_stopping_the_system_stops_a_run_in_progress(deployed, waiting_run):
+    """down.sh's step for flow runs: stopping the worker's process group alone would leave the
+    run going (and "Running" in the UI)."""
+    run_id, session, worker = waiting_run
+    done = subprocess.run(
+        [sys.executable, "deploy/stop_runs.py", str(worker.pid)],
+        env=deployed,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Đã dừng các lần chạy đang dở" in done.stdout
+    with pytest.raises(ProcessLookupError):
+        os.kill(session, 0)
+    assert worker.poll() is None  # the worker itself is down.sh's next step
+    state = final_state(deployed, run_id)
+    assert state.type.value == "CANCELLED", state
+    assert "make down" in state.message
+    assert not alerts_for(deployed, run_id)  # a stop that was asked for is not a crash
+
+
+def test_a_run_killed_under_the_worker_crashes_and_e_mails_the_office(deployed, waiting_run):
+    from email import message_from_bytes, policy
+
+    run_id, session, _ = waiting_run
+    os.killpg(session, signal.SIGTERM)  # what a shutdown or an out-of-memory killer does
+    state = final_state(deployed, run_id)
+    assert state.type.value == "CRASHED", state
+    [alert] = alerts_for(deployed, run_id)
+    text = message_from_bytes(alert.read_bytes(), policy=policy.default).get_body(("plain",))
+    assert "bị dừng đột ngột (Crashed)" in text.get_content()
+    assert "Lý do: Lần chạy bị dừng đột ngột (máy tắt, tiến trình bị dừng" in text.get_content()
 
 
 def test_a_monthly_run_started_days_late_fails_and_e_mails_the_office_once(deployed):

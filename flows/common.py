@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging.handlers import APILogHandler
 from prefect.runtime import deployment, flow_run
-from prefect.states import Failed, State
+from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from tasks.calendar import (
@@ -76,6 +76,12 @@ def user_failure(err: CchcError) -> State:
     end (prefect 3.9.1): our error, which the filter above logs as one line, rather than Prefect's
     FailedRun with a traceback."""
     return Failed(message=str(err), data=err)
+
+
+def skipped(reason: str) -> State:
+    """A run with nothing to do today (a day off, a start too late): Completed, but named
+    "Bỏ qua" so that the run list in the UI tells it from a run that did its work."""
+    return Completed(name="Bỏ qua", message=f"Bỏ qua: {reason}")
 
 
 @dataclass

@@ -7,10 +7,10 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
-from prefect.states import Completed, State
+from prefect.states import State
 
 from flows.alerting import alert_office
-from flows.common import run_as_of, start_job, started_too_late, unwalked, user_failure
+from flows.common import run_as_of, skipped, start_job, started_too_late, unwalked, user_failure
 from tasks.artifacts import publish_reminders
 from tasks.calendar import today_in_vietnam as today
 from tasks.collect import read_source_task, save_snapshot_task
@@ -40,12 +40,12 @@ def remind(
         cal = work_calendar(job.plan)
         if not cal.is_working_day(job.as_of):
             reason = cal.holiday_name(job.as_of) or "thứ Bảy/Chủ nhật"
-            return Completed(message=f"Ngày {day} là ngày nghỉ ({reason}): không nhắc việc.")
+            return skipped(f"ngày {day} là ngày nghỉ ({reason}), không nhắc việc.")
         now = datetime.now(UTC)
         limit = job.plan.reminders.max_start_delay_hours
         if started_too_late(flow_run.scheduled_start_time, now, limit):
-            return Completed(
-                message=f"Lần chạy bắt đầu trễ quá {limit:g} giờ so với lịch (máy tắt?): "
+            return skipped(
+                f"lần chạy bắt đầu trễ quá {limit:g} giờ so với lịch (máy tắt?): "
                 f"không gửi nhắc việc cho ngày đã qua."
             )
         raw = read_source_task(job.settings)

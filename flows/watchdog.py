@@ -8,10 +8,10 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 from prefect.settings import get_current_settings
-from prefect.states import Completed, State
+from prefect.states import State
 
 from flows.alerting import alert_office
-from flows.common import run_as_of, start_job, user_failure
+from flows.common import run_as_of, skipped, start_job, user_failure
 from tasks.alerts import compose_alert
 from tasks.calendar import today_in_vietnam as today
 from tasks.dates import format_vn
@@ -39,7 +39,7 @@ def watchdog(as_of: str | None = None, pool: str = DEFAULT_POOL) -> dict[str, An
         day = format_vn(job.as_of)
         cal = work_calendar(job.plan)
         if not cal.is_working_day(job.as_of):
-            return Completed(message=f"Bỏ qua: ngày {day} là ngày nghỉ.")
+            return skipped(f"ngày {day} là ngày nghỉ.")
         ui_url = get_current_settings().ui_url
         found = run_checks_task(job.plan, job.as_of, pool, ui_url, flow_run.id)
         if not found:

@@ -113,6 +113,8 @@ def test_check_lists_the_problems(out):
 def test_remind_skips_sunday_and_holiday_in_lieu(out):
     sunday = remind(as_of="2026-05-17", send=True, return_state=True)
     assert sunday.is_completed() and "ngày nghỉ" in sunday.message
+    with get_client(sync_client=True) as client:  # as the UI's run list shows it
+        assert client.read_flow_run(sunday.state_details.flow_run_id).state_name == "Bỏ qua"
     in_lieu = remind(as_of="2026-04-27", send=True, return_state=True)
     assert "ngày nghỉ" in in_lieu.message
     assert not (out / "outbox").exists()

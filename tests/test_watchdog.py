@@ -103,4 +103,5 @@ def test_all_well_sends_nothing(out):
 def test_a_holiday_is_skipped(out):
     state = watchdog(as_of="2026-09-02", pool="khong-co", return_state=True)
     assert state.is_completed() and state.message.startswith("Bỏ qua: ngày 02/09/2026")
+    assert state.name == "Bỏ qua"
     assert not (out / "outbox").exists()

@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# Stop what `make up` started: the worker first, then the server (each with all it spawned).
+# Stop what `make up` started: the flow runs still in progress, the workers, then the server
+# (each with all it spawned).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-for name in worker server; do
+export PREFECT_HOME="${PREFECT_HOME:-$PWD/var/prefect}"
+export PREFECT_API_URL="http://127.0.0.1:${CCHC_UI_PORT:-4200}/api"
+
+# Each flow run has a session of its own (not the worker's group): stop them first, marked
+# Cancelled while the server still answers, so that none stays "Running" in the UI.
+workers=()
+for name in worker watchdog; do
+  pidfile="var/run/$name.pid"
+  [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null && workers+=("$(cat "$pidfile")")
+done
+if ((${#workers[@]})); then
+  .venv/bin/python deploy/stop_runs.py "${workers[@]}"
+fi
+
+for name in worker watchdog server; do
   pidfile="var/run/$name.pid"
   [[ -f "$pidfile" ]] || continue
   pid="$(cat "$pidfile")"

@@ -6,9 +6,10 @@ from typing import Any
 
 from prefect import flow
 from prefect.artifacts import create_table_artifact
-from prefect.states import Failed, State
+from prefect.states import State
 
-from flows.common import start_job, unwalked
+from flows.alerting import alert_office
+from flows.common import start_job, unwalked, user_failure
 from tasks.apology_slips import (
     compose_slips_mail,
     issued_before,
@@ -27,6 +28,8 @@ from tasks.verify import known_on
     name="phieu-xin-loi",
     flow_run_name="phieu-xin-loi",
     description="Lập phiếu xin lỗi và hẹn lại ngày trả kết quả cho hồ sơ trễ hẹn, gửi đơn vị.",
+    on_failure=[alert_office],
+    on_crashed=[alert_office],
 )
 def apologies(
     as_of: str | None = None,
@@ -59,7 +62,7 @@ def apologies(
             send_mail_task(mail, job.settings, send, force)
             record_issued(output, theirs, job.as_of)
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     create_table_artifact(
         key="phieu-xin-loi",
         table=[

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
-from prefect.states import Failed, State
+from prefect.states import State
 
-from flows.common import start_job, unwalked
+from flows.alerting import alert_office
+from flows.common import start_job, unwalked, user_failure
 from tasks.artifacts import publish_problems
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.errors import CchcError, SheetStructureError
@@ -18,9 +19,12 @@ from tasks.normalize import normalize_task
     name="kiem-tra-bang-tinh",
     flow_run_name="kiem-tra-bang-tinh",
     description="Đọc bảng tính chung và liệt kê mọi lỗi dữ liệu (tab, dòng, cột, nội dung lỗi).",
+    on_failure=[alert_office],
+    on_crashed=[alert_office],
 )
 def check(source: str | None = None) -> dict[str, Any] | State:
-    """Problems of the source as dicts; Failed (with the list) if a tab or column is missing."""
+    """Problems of the source as dicts; Failed (its data: the SheetStructureError with the
+    list) if a tab or column is missing."""
     try:
         job = start_job(None, source)
         raw = read_source_task(job.settings)
@@ -28,8 +32,8 @@ def check(source: str | None = None) -> dict[str, Any] | State:
         _, problems = normalize_task(unwalked(raw), job.plan)
     except SheetStructureError as err:
         publish_problems(err.problems, "kiem-tra")
-        return Failed(message=str(err), data={"problems": [p.to_json() for p in err.problems]})
+        return user_failure(err)  # the CLI reads the problems from the error (exit 2)
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     publish_problems(problems, "kiem-tra")
     return {"source": raw.source, "problems": [p.to_json() for p in problems]}

@@ -103,12 +103,13 @@ def report_command(
 def check_command(source: Source = None) -> None:
     """Kiểm tra bảng tính chung và liệt kê mọi lỗi dữ liệu (thoát mã 2 nếu thiếu tab, cột)."""
     from flows.check import check
+    from tasks.errors import SheetStructureError
 
     state = check(source, return_state=True)
     if state.is_failed() or state.is_crashed():
         typer.echo(f"LỖI: {state.message}", err=True)
         structural = state.result(raise_on_failure=False)
-        raise typer.Exit(2 if isinstance(structural, dict) else 1)
+        raise typer.Exit(2 if isinstance(structural, SheetStructureError) else 1)
     out: dict[str, Any] = state.result()  # type: ignore[assignment]  # completed: a dict
     problems = out["problems"]
     for p in problems:

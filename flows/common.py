@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging.handlers import APILogHandler
+from prefect.runtime import deployment, flow_run
+from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from tasks.calendar import (
@@ -20,20 +23,28 @@ from tasks.calendar import (
     today_in_vietnam,
 )
 from tasks.dates import DateError, parse_date
-from tasks.errors import CchcError, SettingsError
+from tasks.errors import CchcError, LateRunError, SettingsError
 from tasks.plan import Plan, load_plan
-from tasks.settings import Settings, load_settings
+from tasks.settings import TIMEZONE, Settings, load_settings
+
+# What a worker's flow-run process logs when the flow ends Failed (prefect 3.9.1, flow_engine).
+_ENGINE_EXIT = "Engine execution exited with unexpected exception"
 
 
 class _NoTracebackForUserErrors(logging.Filter):
     """Our own errors carry a Vietnamese message that says what to do; Prefect would log them
     with a traceback (task and flow engine, prefect 3.9), which reads like a crash to the Office.
-    Programming errors keep theirs."""
+    The flow-run process a worker starts also logs, after "Finished in state Failed(...)", the
+    engine's exit with the failure's traceback (~38 lines): for our errors that line becomes the
+    reason itself. Programming errors keep their traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], CchcError):
+        err = record.exc_info[1] if record.exc_info else None
+        if isinstance(err, CchcError):
             record.exc_info = None
             record.exc_text = None
+            if record.msg == _ENGINE_EXIT:
+                record.msg, record.args = "Lần chạy thất bại: %s", (str(err),)
         return True
 
 
@@ -59,6 +70,20 @@ if not any(isinstance(h, _IntoTheRunLogs) for h in _ours.handlers):
     _ours.setLevel(logging.INFO)
 
 
+def user_failure(err: CchcError) -> State:
+    """The Failed state a flow returns for a user error: its message is the Vietnamese reason,
+    its data the error itself. A worker's flow-run process re-raises a Failed state's data at the
+    end (prefect 3.9.1): our error, which the filter above logs as one line, rather than Prefect's
+    FailedRun with a traceback."""
+    return Failed(message=str(err), data=err)
+
+
+def skipped(reason: str) -> State:
+    """A run with nothing to do today (a day off, a start too late): Completed, but named
+    "Bỏ qua" so that the run list in the UI tells it from a run that did its work."""
+    return Completed(name="Bỏ qua", message=f"Bỏ qua: {reason}")
+
+
 @dataclass
 class Job:
     settings: Settings
@@ -70,6 +95,18 @@ def start_job(as_of: str | None = None, source: str | None = None) -> Job:
     """Settings from the environment (``source`` overrides CCHC_SOURCE) and the validated plan."""
     settings = load_settings(source=source)
     return Job(settings, load_plan(settings.plan), parse_as_of(as_of))
+
+
+def run_as_of(as_of: str | None) -> str | None:
+    """The as-of date a run works with: the one given; else, for a run of a deployment, the day
+    it was scheduled for in Asia/Ho_Chi_Minh (a run that starts late, or waits in the pool's
+    queue, still works as of its own day); else None (today)."""
+    if as_of:
+        return as_of
+    scheduled = flow_run.scheduled_start_time if deployment.id else None
+    if scheduled is None:
+        return None
+    return scheduled.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
 
 
 def parse_as_of(value: str | None) -> date:
@@ -127,6 +164,26 @@ def _adhoc_date(value: str, what: str) -> date:
         return parse_date(value)
     except DateError as err:
         raise ValueError(f"{what} không hợp lệ: {err}") from err
+
+
+def refuse_stale_run(as_of: str | None, max_days: int, now: datetime | None = None) -> None:
+    """A scheduled report that starts more than ``max_days`` after its time (machine or worker
+    stopped for long) fails with the reason instead of quietly reporting: LateRunError. A run
+    given its as-of date, or started by hand, is never refused."""
+    scheduled = flow_run.scheduled_start_time if deployment.id else None
+    if as_of or scheduled is None:
+        return
+    now = now or datetime.now(UTC)
+    if not started_too_late(scheduled, now, max_days * 24):
+        return
+    local = scheduled.astimezone(ZoneInfo(TIMEZONE))
+    raise LateRunError(
+        f"Lần chạy theo lịch lúc {local:%H:%M} ngày {local:%d/%m/%Y} bắt đầu trễ "
+        f"{(now - scheduled).days} ngày (quá {max_days} ngày, reporting.max_delay_days trong "
+        "tệp kế hoạch): máy hoặc worker đã dừng lâu, nên không lập báo cáo để tránh gửi báo cáo "
+        "nhầm thời điểm. Cần báo cáo kỳ nào thì lập bằng lệnh cchc report --period <kỳ> --send, "
+        "hoặc chạy lại deployment này từ giao diện Prefect (Run)."
+    )
 
 
 def started_too_late(scheduled: datetime | None, now: datetime, max_hours: float) -> bool:

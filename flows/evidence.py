@@ -7,9 +7,10 @@ from typing import Any
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import Failed, State
+from prefect.states import State
 
-from flows.common import start_job, unwalked
+from flows.alerting import alert_office
+from flows.common import start_job, unwalked, user_failure
 from tasks.collect import read_source_task
 from tasks.errors import CchcError, SettingsError
 from tasks.evidence import INDEX_FILE, build_pack_task
@@ -21,6 +22,8 @@ from tasks.verify import known_on
     name="tai-lieu-kiem-chung",
     flow_run_name="tai-lieu-kiem-chung-{year}",
     description="Lập bộ tài liệu kiểm chứng công tác tuyên truyền CCHC của năm (PAR INDEX).",
+    on_failure=[alert_office],
+    on_crashed=[alert_office],
 )
 def evidence(
     year: int,
@@ -41,7 +44,7 @@ def evidence(
             job.settings.output_dir, check_links,
         )  # fmt: skip
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     criteria = Counter(i.criterion.split(", tháng")[0] for i in items)  # months together
     states = Counter(i.state.split(" (")[0] for i in items if i.state)
     create_markdown_artifact(

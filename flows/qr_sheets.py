@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
-from prefect.states import Failed, State
+from prefect.states import State
 
-from flows.common import start_job, unwalked
+from flows.alerting import alert_office
+from flows.common import start_job, unwalked, user_failure
 from tasks.artifacts import qr_sheet_outcome
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.errors import CchcError
@@ -20,6 +21,8 @@ from tasks.qr_sheet import build_qr_sheet_task, to_pdf_task
     name="ma-qr-thu-tuc",
     flow_run_name="ma-qr-thu-tuc",
     description="Lập phiếu mã QR tra cứu thủ tục hành chính niêm yết (A4, cắt theo nét đứt).",
+    on_failure=[alert_office],
+    on_crashed=[alert_office],
 )
 def qr_sheets(source: str | None = None) -> dict[str, Any] | State:
     """The QR-code sheet of the `Thủ tục niêm yết` tab under ``<output>/ma-qr/`` (.docx, and
@@ -33,5 +36,5 @@ def qr_sheets(source: str | None = None) -> dict[str, Any] | State:
         docx = build_qr_sheet_task(records, job.plan, folder)
         pdf, no_pdf = to_pdf_task(docx)
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     return qr_sheet_outcome(records, problems, docx, pdf, no_pdf)

@@ -7,9 +7,17 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
-from prefect.states import Failed, State
+from prefect.states import State
 
-from flows.common import resolve_period, start_job, unwalked
+from flows.alerting import alert_office
+from flows.common import (
+    refuse_stale_run,
+    resolve_period,
+    run_as_of,
+    start_job,
+    unwalked,
+    user_failure,
+)
 from tasks.artifacts import Progress, report_outcome
 from tasks.collect import (
     load_snapshot_task,
@@ -37,7 +45,7 @@ def _run_name() -> str:
     on, also when it was left to default."""
     params = flow_run.parameters
     try:
-        job = start_job(params.get("as_of"), params.get("source"))
+        job = start_job(run_as_of(params.get("as_of")), params.get("source"))
         period = resolve_period(
             params.get("period"),
             job,
@@ -54,6 +62,8 @@ def _run_name() -> str:
     name="bao-cao-cchc",
     flow_run_name=_run_name,
     description="Lập báo cáo kết quả thông tin, tuyên truyền CCHC theo kỳ và gửi Lãnh đạo Sở.",
+    on_failure=[alert_office],
+    on_crashed=[alert_office],
 )
 def report(
     period: str | None = None,
@@ -67,16 +77,18 @@ def report(
     date_to: str | None = None,
 ) -> dict[str, Any] | State:
     """Report for ``period`` (``2026-05``, ``2026-Q2``, ``2026-H1``, ``2026-9M``, ``2026``) as of
-    ``as_of`` (default today). ``date_from`` and ``date_to`` (ISO or dd/mm/yyyy, both inclusive)
-    instead of a period: an ad hoc (đột xuất) report over those dates. With neither: the latest
-    closed period of ``kind`` (``month``, ``quarter``, ``half``, ``nine`` or ``year``), so a
-    scheduled run needs no input.
+    ``as_of`` (default today; for a scheduled run, the day it was scheduled for). ``date_from``
+    and ``date_to`` (ISO or dd/mm/yyyy, both inclusive) instead of a period: an ad hoc (đột xuất)
+    report over those dates. With neither: the latest closed period of ``kind`` (``month``,
+    ``quarter``, ``half``, ``nine`` or ``year``), so a scheduled run needs no input. A scheduled
+    run that starts more than ``reporting.max_delay_days`` late fails instead of reporting.
 
     ``send``: e-mail through SMTP (without it, or with no SMTP server, the e-mail goes to the
     outbox). ``snapshot``: rebuild from a snapshot file instead of reading the source.
     """
     try:
-        job = start_job(as_of, source)
+        job = start_job(run_as_of(as_of), source)
+        refuse_stale_run(as_of, job.plan.reporting.max_delay_days)
         the_period = resolve_period(period, job, kind, date_from, date_to)
         progress = Progress(f"Lập báo cáo {the_period.label}")
         output = job.settings.output_dir
@@ -104,5 +116,5 @@ def report(
         )
         progress(100)
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     return report_outcome(findings, compiled, snapshot_path, sent, office_sent, wrote_back, output)

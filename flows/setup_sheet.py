@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
-from prefect.states import Failed, State
+from prefect.states import State
 
-from flows.common import start_job
+from flows.common import start_job, user_failure
 from tasks.errors import CchcError, SettingsError
 
 
@@ -39,5 +39,5 @@ def setup_sheet(source: str | None = None) -> dict[str, Any] | State:
             kinds=[k.name for k in plan.kinds],
         )
     except CchcError as err:
-        return Failed(message=str(err))
+        return user_failure(err)
     return {"key": key, "changes": changes}

@@ -286,6 +286,12 @@ def send_reminders(
     """
     done = set() if force else already_reminded(settings.output_dir)
     reminded, no_email, failed = [], [], {}
+    if send and not settings.sends_mail:
+        logger.warning(
+            "Chưa cấu hình máy chủ thư (CCHC_SMTP_HOST): thư nhắc việc chỉ được ghi vào hộp thư "
+            "đi (outbox) để xem trước, chưa tính là đã nhắc; khi có máy chủ thư, các việc này "
+            "sẽ được nhắc thật."
+        )
     for reminder in owed:
         reminder.items = [i for i in reminder.items if (reminder.code, i.key) not in done]
         if not reminder.items:

@@ -32,3 +32,7 @@ class DeliveryError(CchcError):
 
 class OutputError(CchcError):
     """The output folder cannot be written."""
+
+
+class LateRunError(CchcError):
+    """A scheduled run started so long after its time that its result would mislead."""

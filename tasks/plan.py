@@ -82,6 +82,8 @@ class Kind(_Strict):
 
 class Reporting(_Strict):
     window: Literal["nd09", "calendar"] = "nd09"
+    # A scheduled report more than this many days late fails instead of reporting (machine off).
+    max_delay_days: int = Field(default=7, ge=1)
 
 
 class Reminders(_Strict):
@@ -104,6 +106,14 @@ class Recipients(_Strict):
     leadership: list[Person]
     cc: list[Person] = []
     office: Person
+
+
+class Alerts(_Strict):
+    """Who is e-mailed when a scheduled run fails or does not happen, and when (DESIGN §8)."""
+
+    to: list[Person] = []  # empty: recipients.office
+    report_by_day: int = Field(default=23, ge=1, le=28)  # the monthly report Completed by then
+    max_running_hours: float = Field(default=3, gt=0)  # a run Running longer is stuck
 
 
 class Signer(_Strict):
@@ -143,6 +153,7 @@ class Plan(_Strict):
     reporting: Reporting = Reporting()
     reminders: Reminders = Reminders()
     recipients: Recipients
+    alerts: Alerts = Alerts()
     noi_nhan: list[str]
     signer: Signer
     report_texts: ReportTexts = ReportTexts()
@@ -185,6 +196,10 @@ class Plan(_Strict):
             if dupes:
                 raise ValueError(f"{what}: tên hoặc tên gọi khác bị trùng: {dupes}")
         return self
+
+    @property
+    def alert_recipients(self) -> list[Person]:
+        return list(self.alerts.to) or [self.recipients.office]
 
     def channel_name(self, key: str) -> str:
         return next(c.name for c in self.channels if c.key == key)

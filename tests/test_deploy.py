@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,9 @@ EXPECTED = {  # deployment -> cron; every one in Vietnam's time zone
     "bao-cao-nam": "30 7 22 12 *",
     "nhac-viec-hang-ngay": "30 7 * * 1-6",
     "kiem-tra-bang-tinh": "30 11 * * 1-5",
+    "canh-bao-hang-ngay": "0 9 * * 1-6",
 }
+WATCH_POOL = "cchc-canh-bao"  # the watchdog's own pool: it must run when the main worker is down
 
 
 def free_port() -> int:
@@ -83,7 +86,8 @@ def prefect(env, *args, timeout=300, cwd=REPO) -> str:
 
 @pytest.fixture(scope="module")
 def deployed(server):
-    prefect(server, "work-pool", "create", POOL, "--type", "process")
+    for pool in (POOL, WATCH_POOL):
+        prefect(server, "work-pool", "create", pool, "--type", "process")
     prefect(server, "--no-prompt", "deploy", "--all")
     return server
 
@@ -106,7 +110,8 @@ def test_prefect_yaml_names_every_deployment_with_description_and_tags():
     assert set(names) == set(EXPECTED)
     for d in names.values():
         assert d["description"] and "cchc" in d["tags"]
-        assert d["work_pool"]["name"] == POOL
+        expected_pool = WATCH_POOL if d["name"] == "canh-bao-hang-ngay" else POOL
+        assert d["work_pool"]["name"] == expected_pool
 
 
 def test_every_schedule_and_timezone_as_the_server_has_them(deployed):
@@ -210,3 +215,149 @@ def test_the_command_uses_the_server_make_up_started(server, tmp_path):
         ),
     )
     assert [r.state_type.value for r in runs] == ["COMPLETED"]
+
+
+@pytest.fixture
+def waiting_run(deployed):
+    """A run of a flow that waits, Running under a worker started in its own session as up.sh
+    starts it: (run id, the run's session, the worker)."""
+    subprocess.run(
+        [sys.executable, "tests/slow_flow.py", POOL],
+        env=deployed,
+        cwd=REPO,
+        check=True,
+        timeout=300,
+    )
+    out = prefect(deployed, "deployment", "run", "cho-lau/cho-lau")
+    run_id = next(line.split()[-1] for line in out.splitlines() if "UUID" in line)
+    worker = subprocess.Popen(
+        [PREFECT, "worker", "start", "--pool", POOL, "--name", "may-vp-worker"],
+        env=deployed,
+        cwd=Path(deployed["PREFECT_HOME"]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # as up.sh starts it (setsid)
+    )
+    try:
+        deadline = time.monotonic() + 240
+        run = client_call(deployed, lambda c: c.read_flow_run(run_id))
+        while run.state_type.value != "RUNNING" and time.monotonic() < deadline:
+            time.sleep(1)
+            run = client_call(deployed, lambda c: c.read_flow_run(run_id))
+        assert run.state_type.value == "RUNNING" and run.infrastructure_pid
+        session = int(run.infrastructure_pid)
+        assert os.getsid(session) == session != os.getsid(worker.pid)  # its own session
+        yield run_id, session, worker
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=60)
+
+
+def alerts_for(env, run_id) -> list[Path]:
+    return list((Path(env["CCHC_OUTPUT_DIR"]) / "outbox").glob(f"alert-{run_id}*.eml"))
+
+
+def final_state(env, run_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:  # the dying run's last report may still be on its way
+        run = client_call(env, lambda c: c.read_flow_run(run_id))
+        if run.state.is_final() or time.monotonic() > deadline:
+            return run.state
+        time.sleep(1)
+
+
+def test_stopping_the_system_stops_a_run_in_progress(deployed, waiting_run):
+    """down.sh's step for flow runs: stopping the worker's process group alone would leave the
+    run going (and "Running" in the UI)."""
+    run_id, session, worker = waiting_run
+    done = subprocess.run(
+        [sys.executable, "deploy/stop_runs.py", str(worker.pid)],
+        env=deployed,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Đã dừng các lần chạy đang dở" in done.stdout
+    with pytest.raises(ProcessLookupError):
+        os.kill(session, 0)
+    assert worker.poll() is None  # the worker itself is down.sh's next step
+    state = final_state(deployed, run_id)
+    assert state.type.value == "CANCELLED", state
+    assert "make down" in state.message
+    # Its process has exited (above), hooks included: a stop that was asked for is not a crash.
+    assert not alerts_for(deployed, run_id)
+
+
+def test_a_run_killed_under_the_worker_crashes_and_e_mails_the_office(deployed, waiting_run):
+    from email import message_from_bytes, policy
+
+    run_id, session, _ = waiting_run
+    os.killpg(session, signal.SIGTERM)  # what a shutdown or an out-of-memory killer does
+    state = final_state(deployed, run_id)
+    assert state.type.value == "CRASHED", state
+    # The dying run reports Crashed first, then runs its on_crashed hook: give it the time.
+    deadline = time.monotonic() + 60
+    while not alerts_for(deployed, run_id) and time.monotonic() < deadline:
+        time.sleep(1)
+    [alert] = alerts_for(deployed, run_id)
+    text = message_from_bytes(alert.read_bytes(), policy=policy.default).get_body(("plain",))
+    assert "bị dừng đột ngột (Crashed)" in text.get_content()
+    assert "Lý do: Lần chạy bị dừng đột ngột (máy tắt, tiến trình bị dừng" in text.get_content()
+
+
+def test_a_monthly_run_started_days_late_fails_and_e_mails_the_office_once(deployed):
+    """The machine was off for 10 days: the run Prefect still has for then starts when the
+    worker does, refuses to report (reporting.max_delay_days = 7) and the Office gets one e-mail."""
+    from email import message_from_bytes, policy
+
+    from prefect.states import Scheduled
+
+    scheduled = datetime.now(ZoneInfo("UTC")) - timedelta(days=10)
+
+    async def late_run(client):
+        deployment = await client.read_deployment_by_name("bao-cao-cchc/bao-cao-thang")
+        return await client.create_flow_run_from_deployment(
+            deployment.id, state=Scheduled(scheduled_time=scheduled)
+        )
+
+    run_id = client_call(deployed, late_run).id
+    elsewhere = Path(deployed["PREFECT_HOME"])
+    console = prefect(
+        deployed, "worker", "start", "--pool", POOL, "--run-once", timeout=600, cwd=elsewhere
+    )
+    run = client_call(deployed, lambda c: c.read_flow_run(run_id))
+    assert run.state_type.value == "FAILED", run.state
+    assert "bắt đầu trễ 10 ngày" in run.state.message
+
+    # A user error: its reason in the run's logs, without Prefect's traceback after it.
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    logs = client_call(
+        deployed,
+        lambda c: c.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))),
+    )
+    messages = "\n".join(log.message for log in logs)
+    assert "Lần chạy thất bại: Lần chạy theo lịch lúc" in messages, messages
+    assert "Traceback" not in messages and "FailedRun" not in messages
+    assert "Traceback" not in console, console
+
+    alerts = list((Path(deployed["CCHC_OUTPUT_DIR"]) / "outbox").glob(f"alert-{run_id}*.eml"))
+    assert len(alerts) == 1
+    message = message_from_bytes(alerts[0].read_bytes(), policy=policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "bắt đầu trễ 10 ngày" in text and "Tham số: send=true, kind=month" in text
+    assert f"http://127.0.0.1:{deployed['TEST_PORT']}/runs/flow-run/{run_id}" in text
+
+
+def test_every_deployment_example_in_the_docs_puts_job_variables_under_work_pool():
+    """At a deployment's top level Prefect 3.9 silently ignores job_variables."""
+    text = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    blocks = text.split("```yaml\n")[1:]
+    examples = [yaml.safe_load(block.split("```")[0]) for block in blocks]
+    deployments = [e[0] for e in examples if isinstance(e, list) and "entrypoint" in e[0]]
+    assert deployments, "the per-agency example is gone"
+    for deployment in deployments:
+        assert "job_variables" not in deployment
+        assert deployment["work_pool"]["job_variables"]["env"]["CCHC_PLAN"]

@@ -134,6 +134,8 @@ def test_check_lists_the_problems(out):
 def test_remind_skips_sunday_and_holiday_in_lieu(out):
     sunday = remind(as_of="2026-05-17", send=True, return_state=True)
     assert sunday.is_completed() and "ngày nghỉ" in sunday.message
+    with get_client(sync_client=True) as client:  # as the UI's run list shows it
+        assert client.read_flow_run(sunday.state_details.flow_run_id).state_name == "Bỏ qua"
     in_lieu = remind(as_of="2026-04-27", send=True, return_state=True)
     assert "ngày nghỉ" in in_lieu.message
     assert not (out / "outbox").exists()
@@ -157,6 +159,8 @@ def test_a_trial_without_smtp_does_not_use_the_reminders_up(out, monkeypatch):
     preview = remind(as_of="2026-11-19", send=True, return_state=True)
     assert preview.is_completed(), preview.message
     assert list((out / "outbox").glob("remind-*.eml"))
+    # ...and the run's log says so.
+    assert any("chưa tính là đã nhắc" in log.message for log in run_logs(preview))
     # ...and once SMTP is configured, the same items are really sent.
     with SmtpTestServer("auth") as server:
         use_smtp_server(monkeypatch, server.port)
@@ -240,19 +244,24 @@ def unit_names() -> dict[str, str]:
     return dict(zip(records.units["code"], records.units["name"], strict=True))
 
 
-def test_our_own_log_lines_reach_the_run_logs_in_the_ui(out):
+def run_logs(state):
+    """The log lines of a finished run, as the UI shows them."""
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.logging.handlers import APILogWorker
 
-    state = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
-    assert state.is_completed(), state.message
     APILogWorker.drain_all(timeout=10)  # logs go to the API in the background: send them
     with get_client(sync_client=True) as client:
-        logs = client.read_logs(
+        return client.read_logs(
             log_filter=LogFilter(
                 flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])
             )
         )
+
+
+def test_our_own_log_lines_reach_the_run_logs_in_the_ui(out):
+    state = report(period="2026-05", as_of=AS_OF, send=True, return_state=True)
+    assert state.is_completed(), state.message
+    logs = run_logs(state)
     ours = [log for log in logs if log.name.startswith("tasks.")]
     assert any(log.name == "tasks.mail" and "Chưa cấu hình SMTP" in log.message for log in ours), [
         (log.name, log.message) for log in logs

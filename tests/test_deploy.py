@@ -314,7 +314,9 @@ def test_a_monthly_run_started_days_late_fails_and_e_mails_the_office_once(deplo
 
     from prefect.states import Scheduled
 
-    scheduled = datetime.now(ZoneInfo("UTC")) - timedelta(days=10)
+    # Half a day more than 10: under libfaketime (make test-later) each process's clock starts
+    # at the faked time when that process starts, so the worker's "now" may lag the test's.
+    scheduled = datetime.now(ZoneInfo("UTC")) - timedelta(days=10, hours=12)
 
     async def late_run(client):
         deployment = await client.read_deployment_by_name("bao-cao-cchc/bao-cao-thang")

@@ -717,7 +717,7 @@ def section_results(doc) -> None:
 
     # The "06 rõ" task list (plan I.2)
     para(doc, "{%p if tasks %}")
-    numbered(doc, "Thực hiện nhiệm vụ theo nguyên tắc \"06 rõ\"")
+    numbered(doc, 'Thực hiện nhiệm vụ theo nguyên tắc "06 rõ"')
     para(
         doc,
         "{% if tasks.due %}Đến ngày {{ as_of }}, các phòng, đơn vị đã hoàn thành "
@@ -726,7 +726,7 @@ def section_results(doc) -> None:
         "sau hạn){% endif %}{% if tasks.overdue %}; {{ tasks.overdue }} nhiệm vụ quá hạn chưa "
         "hoàn thành{% endif %}.{% else %}Trong kỳ, không có nhiệm vụ đến hạn hoàn thành.{% endif %}"
         "{% if tasks.unclear %} Có {{ tasks.unclear }}/{{ tasks.total }} nhiệm vụ chưa bảo đảm "
-        "nguyên tắc \"06 rõ\" (rõ người, rõ việc, rõ thời gian, rõ trách nhiệm, rõ sản phẩm, rõ "
+        'nguyên tắc "06 rõ" (rõ người, rõ việc, rõ thời gian, rõ trách nhiệm, rõ sản phẩm, rõ '
         "thẩm quyền).{% endif %}",
     )
     para(doc, "{%p if tasks.overdue_tasks %}")

@@ -120,6 +120,35 @@ POSTED_PROCEDURES = TabSpec(
     required=False,
 )
 
+# The plan's tasks under the "06 rõ" principle (plan I.2: rõ người, rõ việc, rõ thời gian, rõ trách
+# nhiệm, rõ sản phẩm, rõ thẩm quyền): one row per task. Only Đơn vị is required by the contract;
+# a blank "rõ" cell is a problem record of its own but the task is kept (tasks.normalize).
+TASKS = TabSpec(
+    "tasks",
+    "Nhiệm vụ",
+    (
+        Column("unit", "Đơn vị", required=True),
+        Column("task", "Nhiệm vụ"),  # rõ việc
+        Column("assignee", "Người thực hiện"),  # rõ người
+        Column("due", "Hạn hoàn thành", is_date=True),  # rõ thời gian
+        Column("responsible", "Người chịu trách nhiệm"),  # rõ trách nhiệm
+        Column("product", "Sản phẩm"),  # rõ sản phẩm
+        Column("authority", "Cấp có thẩm quyền"),  # rõ thẩm quyền
+        Column("done", "Ngày hoàn thành", is_date=True),
+        Column("link", "Đường dẫn sản phẩm"),
+    ),
+    required=False,
+)
+# The "06 rõ" of plan I.2 in the plan's order, each with the TASKS column that makes it clear.
+TASK_CLEAR: tuple[tuple[str, str], ...] = (
+    ("assignee", "rõ người"),
+    ("task", "rõ việc"),
+    ("due", "rõ thời gian"),
+    ("responsible", "rõ trách nhiệm"),
+    ("product", "rõ sản phẩm"),
+    ("authority", "rõ thẩm quyền"),
+)
+
 INPUT_TABS: tuple[TabSpec, ...] = (
     UNITS,
     PRODUCTS,
@@ -127,6 +156,7 @@ INPUT_TABS: tuple[TabSpec, ...] = (
     UNIT_REPORTS,
     DOSSIERS,
     POSTED_PROCEDURES,
+    TASKS,
 )
 SUMMARY_TITLE = "Tổng hợp"  # written by the system, never read as input
 # Found in a sheet like an input tab (find_tab) by the write-back and the set-up.

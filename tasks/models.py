@@ -100,6 +100,8 @@ class Records:
     dossiers:         row, code, procedure, unit, due, returned, apology_date, apology_number,
                       new_due, applicant, reason
     posted_procedures: row, code, name, link, place, date
+    tasks:            row, unit, task, assignee, due, responsible, product, authority, done,
+                      link, unclear (list[str]: the "rõ" it lacks, e.g. ["rõ người"])
     Dates are ``datetime.date`` (or None); unit is the unit code; area the area number;
     channel and kind the plan's keys.
     """
@@ -110,6 +112,7 @@ class Records:
     unit_reports: pd.DataFrame
     dossiers: pd.DataFrame
     posted_procedures: pd.DataFrame
+    tasks: pd.DataFrame
     tab_titles: dict[str, str] = field(default_factory=dict)  # tab key -> title as in the sheet
 
 

@@ -18,6 +18,8 @@ from tasks.contract import (
     INPUT_TABS,
     POSTED_PROCEDURES,
     PRODUCTS,
+    TASK_CLEAR,
+    TASKS,
     UNIT_REPORTS,
     UNITS,
     TabSpec,
@@ -587,6 +589,32 @@ def _posted_procedures(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["row", *fields])
 
 
+def _tasks(parser: _Parser, lookup: _Lookup) -> pd.DataFrame:
+    fields: dict[str, Callable[[Cell], Any]] = {
+        "unit": _memo(lookup.unit),
+        "task": _text,
+        "assignee": _text,
+        "due": _memo(parser.date(required=False, future_ok=True)),  # a deadline may lie ahead
+        "responsible": _text,
+        "product": _text,
+        "authority": _text,
+        "done": _memo(parser.date(required=False)),
+        "link": _link,
+    }
+    rows: list[dict[str, Any]] = []
+    for row, record, cells in parser.parse(fields):
+        # A task that is not "rõ" is a problem of its own, one per missing "rõ", yet it is kept:
+        # it still counts (once due) in the completion rate, so nothing the units did is lost.
+        record["unclear"] = []
+        for key, clear in TASK_CLEAR:
+            if record[key] in ("", None):
+                record["unclear"].append(clear)
+                header = parser._headers[key]
+                parser.problem(row, key, cells.get(key), f"Nhiệm vụ chưa {clear}: thiếu {header}.")
+        rows.append(record)
+    return pd.DataFrame(rows, columns=["row", *fields, "unclear"])
+
+
 # Each input tab's parser, by TabSpec key: the good rows of the tab as one DataFrame.
 PARSERS: dict[str, Callable[[_Parser, _Lookup], pd.DataFrame]] = {
     UNITS.key: _units,
@@ -595,6 +623,7 @@ PARSERS: dict[str, Callable[[_Parser, _Lookup], pd.DataFrame]] = {
     UNIT_REPORTS.key: _unit_reports,
     DOSSIERS.key: _dossiers,
     POSTED_PROCEDURES.key: _posted_procedures,
+    TASKS.key: _tasks,
 }
 
 normalize_task = stage_task("Chuẩn hóa dữ liệu")(normalize)

@@ -81,12 +81,16 @@ def known_on(records: Records, as_of: date) -> Records:
     for column in ("returned", "apology_date"):
         later = dossiers[column].map(lambda d: d is not None and not pd.isna(d) and d > as_of)
         dossiers.loc[later, column] = None
+    tasks = records.tasks.copy()  # a task done after as_of was still open on as_of
+    later = tasks["done"].map(lambda d: d is not None and not pd.isna(d) and d > as_of)
+    tasks.loc[later, "done"] = None
     return replace(
         records,
         products=records.products[records.products["date"] <= as_of],
         concretizations=records.concretizations[records.concretizations["date"] <= as_of],
         unit_reports=records.unit_reports[records.unit_reports["sent"] <= as_of],
         dossiers=dossiers,
+        tasks=tasks,
     )
 
 

@@ -715,6 +715,41 @@ def section_results(doc) -> None:
     para(doc, "{%p endif %}")
     para(doc, "{%p endif %}")
 
+    # The "06 rõ" task list (plan I.2)
+    para(doc, "{%p if tasks %}")
+    numbered(doc, 'Thực hiện nhiệm vụ theo nguyên tắc "06 rõ"')
+    para(
+        doc,
+        "{% if tasks.due %}Đến ngày {{ as_of }}, các phòng, đơn vị đã hoàn thành "
+        "{{ tasks.done }}/{{ tasks.due }} nhiệm vụ có hạn hoàn thành đến hết kỳ báo cáo, đạt tỷ "
+        "lệ {{ tasks.rate }}%{% if tasks.done_late %} ({{ tasks.done_late }} nhiệm vụ hoàn thành "
+        "sau hạn){% endif %}{% if tasks.overdue %}; {{ tasks.overdue }} nhiệm vụ quá hạn chưa "
+        "hoàn thành{% endif %}.{% else %}Trong kỳ, không có nhiệm vụ đến hạn hoàn thành.{% endif %}"
+        "{% if tasks.unclear %} Có {{ tasks.unclear }}/{{ tasks.total }} nhiệm vụ chưa bảo đảm "
+        'nguyên tắc "06 rõ" (rõ người, rõ việc, rõ thời gian, rõ trách nhiệm, rõ sản phẩm, rõ '
+        "thẩm quyền).{% endif %}",
+    )
+    para(doc, "{%p if tasks.overdue_tasks %}")
+    para(doc, "Các nhiệm vụ quá hạn chưa hoàn thành:")
+    data_table(
+        doc,
+        [11, 60, 38, 34, 22],
+        ["STT", "Nhiệm vụ", "Đơn vị", "Người thực hiện\nNgười chịu trách nhiệm", "Hạn hoàn thành"],
+        "t in tasks.overdue_tasks",
+        [
+            C("{{ t.stt }}", align=CENTER),
+            C("{{ t.task }}"),
+            C("{{ t.unit }}"),
+            C("{{ t.assignee }}\n{{ t.responsible }}"),
+            C("{{ t.due }}", align=CENTER),
+        ],
+        text=SMALL_TEXT,
+        head=SMALL_HEAD,
+    )  # fmt: skip
+    para(doc, "", TABLE_TEXT)
+    para(doc, "{%p endif %}")
+    para(doc, "{%p endif %}")
+
 
 def own_text(doc, field: str) -> None:
     """Open a section with the Office's own paragraphs (plan file ``report_texts``) when it wrote

@@ -815,7 +815,7 @@ CASES: list[Case] = [
         products(),
         structural=STRUCTURE
         + "- tab 'Tin bài': Không tìm thấy tab 'Tin bài' (các tab hiện có: 'Đơn vị', 'Tin bai', "
-        "'Cụ thể hóa', 'Báo cáo đơn vị', 'Hồ sơ trễ hẹn', 'Thủ tục niêm yết').",
+        "'Cụ thể hóa', 'Báo cáo đơn vị', 'Hồ sơ trễ hẹn', 'Thủ tục niêm yết', 'Nhiệm vụ').",
         edit=rename_tab("Tin bài", "Tin bai"),
     ),
     Case(

@@ -36,7 +36,7 @@ def test_result_has_exactly_the_design_fields(plan):
     result = build_result(findings)
     assert set(result) == {
         "period", "window", "as_of", "rules", "units", "website", "late_dossiers", "problems",
-        "backdated", "totals", "channels", "posted_procedures",
+        "backdated", "totals", "channels", "posted_procedures", "tasks",
     }  # fmt: skip
     # The one valid product, by channel (the row dated 99/04 is a problem, not a product).
     assert [(c["count"], c["attendees"], c["copies"]) for c in result["channels"]] == [(1, 0, 0)]

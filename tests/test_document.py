@@ -337,6 +337,19 @@ def test_late_dossiers_table(docs, findings):
     assert rows[-1][0].startswith(f"Tổng cộng: {len(dossiers)} hồ sơ trễ hẹn")
 
 
+def test_the_06_ro_completion_rate_on_the_sample(docs):
+    # Sample `Nhiệm vụ`: 15 tasks; due by 28/11 (the annual window ends 14/12): 12 (two are due
+    # in December, one has no deadline); done 9 (QLN's after its deadline); overdue 3 (QHKT 30/9,
+    # TTR 15/10, VLXD 20/11). May's window (15/4 - 14/5) holds only VP's plan, done on 11/5.
+    year = full_text(docs["2026"])
+    assert "đã hoàn thành 9/12 nhiệm vụ có hạn hoàn thành đến hết kỳ báo cáo, đạt tỷ lệ 75%" in year
+    assert "(1 nhiệm vụ hoàn thành sau hạn); 3 nhiệm vụ quá hạn chưa hoàn thành." in year
+    assert "Có 4/15 nhiệm vụ chưa bảo đảm nguyên tắc" in year
+    table = find_table(docs["2026"], "Nhiệm vụ", "Hạn hoàn thành")
+    assert [r.cells[-1].text for r in table.rows[1:]] == ["30/09/2026", "15/10/2026", "20/11/2026"]
+    assert "đã hoàn thành 1/1 nhiệm vụ" in full_text(docs["2026-05"])
+
+
 def test_sections_a_director_expects(docs, contexts):
     text = " ".join(full_text(docs["2026-05"]).split())
     headings = [

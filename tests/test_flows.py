@@ -55,7 +55,7 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
     assert "các phòng, đơn vị đã thực hiện 24 sản phẩm" in section["paragraphs"][1]
     assert result["as_of"] == "2026-11-28"
     assert result["window"] == {"start": "2026-04-15", "end": "2026-05-14"}
-    assert len(result["problems"]) == 11  # the sample's deliberate bad rows
+    assert len(result["problems"]) == 15  # the sample's deliberate bad rows (4 in Nhiệm vụ)
 
     assert Path(got["files"]["Báo cáo"]).exists()
     eml = Path(got["files"]["Thư (hộp thư đi)"])
@@ -77,7 +77,7 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
         where = f"tab '{problem['tab']}', dòng {problem['row']}, cột '{problem['column']}'"
         assert f"- {where}: {problem['message']}" in office_text
         assert where not in leaders_text
-    assert "Dòng dữ liệu nhập sai, chưa được tính (11 dòng):" in office_text
+    assert "Dòng dữ liệu nhập sai, chưa được tính (15 dòng):" in office_text
     assert artifacts_of(state) == {
         "tom-tat-2026-05": "markdown",
         "don-vi-2026-05": "table",
@@ -128,7 +128,7 @@ def test_check_lists_the_problems(out):
     assert state.is_completed()
     rows = {(p["tab"], p["row"]) for p in state.result()["problems"]}
     assert ("Tin bài", 64) in rows and ("Hồ sơ trễ hẹn", 14) in rows
-    assert len(rows) == 11
+    assert len(rows) == 15
 
 
 def test_remind_skips_sunday_and_holiday_in_lieu(out):
@@ -173,7 +173,7 @@ def test_cli_report_prints_where_the_files_are(out):
     result = CliRunner().invoke(app, ["report", "--period", "2026-05", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert "Đã lập báo cáo tháng 5/2026" in result.output
-    assert "ket-qua.json" in result.output and "Lỗi dữ liệu: 11 lỗi" in result.output
+    assert "ket-qua.json" in result.output and "Lỗi dữ liệu: 15 lỗi" in result.output
 
 
 def test_cli_failure_is_one_paragraph_not_a_traceback(out):
@@ -187,7 +187,7 @@ def test_cli_check_exit_codes(out, tmp_path):
     from openpyxl import load_workbook
 
     ok = CliRunner().invoke(app, ["check"])
-    assert ok.exit_code == 0 and "11 lỗi dữ liệu" in ok.output
+    assert ok.exit_code == 0 and "15 lỗi dữ liệu" in ok.output
     broken = tmp_path / "thieu-tab.xlsx"
     workbook = load_workbook(SAMPLE_WORKBOOK)
     del workbook["Tin bài"]

@@ -55,7 +55,7 @@ def test_report_from_google_sheet_reads_once_and_writes_back(out, google):
     assert len(rows) == len(result["units"])
     for unit in result["units"]:
         assert rows[unit["code"]][2] == unit["products"]
-    assert any("Lỗi dữ liệu cần sửa (11)" in str(r[0]) for r in summary if r)
+    assert any("Lỗi dữ liệu cần sửa (15)" in str(r[0]) for r in summary if r)
     # Input tabs are untouched: every value the units typed is still there as it was.
     assert google.sheet(KEY, "Tin bài").rows == read_workbook(SAMPLE_WORKBOOK).tabs["Tin bài"].rows
 
@@ -64,7 +64,7 @@ def test_check_command_lists_problems_from_the_sheet(out, google):
     result = CliRunner().invoke(app, ["check"])
     assert result.exit_code == 0, result.output
     assert "Tab 'Tin bài', dòng 64, cột 'Ngày'" in result.output
-    assert "11 lỗi dữ liệu" in result.output
+    assert "15 lỗi dữ liệu" in result.output
 
 
 def test_report_e_mailed_once_through_smtp(out, monkeypatch):

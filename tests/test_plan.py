@@ -57,7 +57,7 @@ def test_real_plan_loads(plan):
     assert str(plan.rules["concretization"].deadline) == "2026-05-15"
     assert plan.rules["website"].per_month == 1
     assert list(plan.rules) == ["website", "unit_quota", "concretization", "unit_reports",
-                                "apologies"]  # fmt: skip
+                                "apologies", "tasks"]  # fmt: skip
     assert plan.reporting.window == "nd09"
     assert {c.key for c in plan.channels if c.online} == {"website", "zalo", "fanpage"}
 

@@ -4,6 +4,7 @@ from flows.common import started_too_late
 from tasks.calendar import open_month
 from tasks.normalize import normalize
 from tasks.reminders import due_reminders
+from tasks.rules.tasks_06 import task_id
 from tests.builders import book, product
 
 
@@ -104,3 +105,35 @@ def test_staleness_guard():
     assert not started_too_late(scheduled, scheduled + timedelta(hours=5), 6)
     assert started_too_late(scheduled, scheduled + timedelta(hours=7), 6)
     assert not started_too_late(None, scheduled, 6)  # a manual run has no schedule
+
+
+def test_a_task_is_reminded_three_working_days_before_its_deadline_then_weekly_overdue(plan):
+    # Due Wed 13/5. Three working days after Fri 8/5: 11, 12, 13 -> warned on 8/5; after Thu 7/5:
+    # 8, 11, 12 -> not yet. Overdue from 14/5: 14/5 is week 0, 21/5 week 1.
+    row = ["QLXD", "Niêm yết TTHC kèm mã QR", "Lê C", "13/05/2026", "Trưởng phòng", "Bảng",
+           "Giám đốc Sở", "", ""]  # fmt: skip
+    done = ["VP", "Đăng tin", "An", "13/05/2026", "Chánh VP", "Tin", "GĐ", "06/05/2026", ""]
+    tabs = {"concretizations": DONE, "unit_reports": APRIL, "tasks": [row, done]}
+    ident = task_id("QLXD", "Niêm yết TTHC kèm mã QR")
+
+    def task_keys(as_of: date, code: str = "QLXD") -> list[str]:
+        return [k for k in owed(plan, as_of, **tabs).get(code, []) if k.startswith("task")]
+
+    assert task_keys(date(2026, 5, 7)) == []
+    assert task_keys(date(2026, 5, 8)) == [f"task-soon:{ident}:2026-05-13"]
+    assert task_keys(date(2026, 5, 13)) == [f"task-soon:{ident}:2026-05-13"]  # due today
+    assert task_keys(date(2026, 5, 14)) == [f"task-overdue:{ident}:2026-05-13:0"]
+    assert task_keys(date(2026, 5, 21)) == [f"task-overdue:{ident}:2026-05-13:1"]
+    assert task_keys(date(2026, 5, 8), "VP") == task_keys(date(2026, 5, 14), "VP") == []  # done
+
+
+def test_a_task_reminder_says_what_and_when(plan):
+    row = ["TTR", "Hội nghị kỷ cương hành chính", "", "30/04/2026", "Chánh Thanh tra", "Hội nghị",
+           "Giám đốc Sở", "", ""]  # fmt: skip
+    records, _ = normalize(book(tasks=[row]), plan, date(2026, 5, 4))
+    (ttr,) = [r for r in due_reminders(records, plan, date(2026, 5, 4)) if r.code == "TTR"]
+    (item,) = [i for i in ttr.items if i.key.startswith("task")]
+    assert item.overdue
+    assert item.text == (
+        "Nhiệm vụ “Hội nghị kỷ cương hành chính” quá hạn (hạn 30/04/2026) chưa hoàn thành."
+    )

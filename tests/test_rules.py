@@ -122,7 +122,7 @@ def test_a_rule_left_out_of_the_plan_file_is_off(plan, tmp_path):
     report = compile_report(findings, off, tmp_path, DEFAULT_TEMPLATE)
     assert "concretization" not in report.result["units"][0]
     assert [r["key"] for r in report.result["rules"]] == [
-        "website", "unit_quota", "unit_reports", "apologies",
+        "website", "unit_quota", "unit_reports", "apologies", "tasks",
     ]  # fmt: skip
     assert "Cụ thể hóa" not in findings.unit_columns
     text = "\n".join(p.text for p in docx.Document(str(report.document_path)).paragraphs)

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 
-from tasks import sheet_setup, sheets, sheets_api
-from tasks.contract import INPUT_TABS, PRODUCTS, SUMMARY_TITLE, Column, TabSpec
+from tasks import sheets, sheets_api
+from tasks.contract import INPUT_TABS, PRODUCTS, SUMMARY_TITLE, TASKS
 from tasks.errors import SourceError
 from tasks.settings import Settings
 from tasks.sheet_setup import init_sheet
@@ -567,7 +567,9 @@ def test_init_sheet_keeps_existing_data_and_reports_a_short_header(
     assert validation(products, 0)["condition"]["type"] == "DATE_IS_VALID"
     header_writes = [w for w in emulator.writes() if w.path.endswith("values:batchUpdate")]
     written = [d["range"] for w in header_writes for d in w.body["data"]]
-    assert written == ["'Báo cáo đơn vị'!A1", "'Hồ sơ trễ hẹn'!A1", "'Thủ tục niêm yết'!A1"]
+    assert written == [
+        "'Báo cáo đơn vị'!A1", "'Hồ sơ trễ hẹn'!A1", "'Thủ tục niêm yết'!A1", "'Nhiệm vụ'!A1",
+    ]  # fmt: skip
 
     emulator.log.clear()
     again = init_sheet(
@@ -577,22 +579,16 @@ def test_init_sheet_keeps_existing_data_and_reports_a_short_header(
     assert emulator.writes() == []
 
 
-def test_init_sheet_creates_an_optional_tab_too(
-    emulator: Any, settings: Settings, monkeypatch: Any
-) -> None:
-    tasks_tab = TabSpec(
-        "tasks",
-        "Nhiệm vụ",
-        (Column("unit", "Đơn vị", required=True), Column("due", "Hạn hoàn thành", is_date=True)),
-        required=False,
-    )
-    monkeypatch.setattr(sheet_setup, "INPUT_TABS", (*INPUT_TABS, tasks_tab))
+def test_init_sheet_creates_an_optional_tab_too(emulator: Any, settings: Settings) -> None:
+    # The real optional tab Nhiệm vụ (the 06 rõ task list): its unit dropdown and both dates.
     emulator.add_book(KEY, {})
     notes = init_sheet(settings, KEY, ["VP"], policy=FAST)
     sheet = emulator.books[KEY].sheets["Nhiệm vụ"]
-    assert sheet.rows == [tasks_tab.headers]
-    assert validation(sheet, 1)["condition"]["type"] == "DATE_IS_VALID"
-    assert "Tạo tab 'Nhiệm vụ' với dòng tiêu đề (2 cột)." in notes
+    assert sheet.rows == [TASKS.headers]
+    assert validation(sheet, 0)["condition"]["values"][0]["userEnteredValue"] == "VP"
+    assert validation(sheet, 3)["condition"]["type"] == "DATE_IS_VALID"  # Hạn hoàn thành
+    assert validation(sheet, 7)["condition"]["type"] == "DATE_IS_VALID"  # Ngày hoàn thành
+    assert "Tạo tab 'Nhiệm vụ' với dòng tiêu đề (9 cột)." in notes
 
 
 def test_init_sheet_creates_the_posted_procedures_tab(emulator: Any, settings: Settings) -> None:
@@ -614,7 +610,7 @@ def test_init_sheet_updates_a_dropdown_when_the_roster_changes(
     init_sheet(settings, KEY, ["VP"], channels=CHANNELS, policy=FAST)
     notes = init_sheet(settings, KEY, ["VP", "QLXD"], channels=CHANNELS, policy=FAST)
     assert notes and all("Cập nhật danh sách chọn cho cột 'Đơn vị'" in n for n in notes)
-    assert len(notes) == 4  # the four tabs with an Đơn vị column
+    assert len(notes) == 5  # the five tabs with an Đơn vị column
 
 
 def test_date_cell_helper_is_a_serial_number() -> None:

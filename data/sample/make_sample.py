@@ -40,6 +40,7 @@ from tasks.contract import (  # noqa: E402
     DOSSIERS,
     POSTED_PROCEDURES,
     PRODUCTS,
+    TASKS,
     UNIT_REPORTS,
     UNITS,
 )
@@ -509,6 +510,67 @@ def posted_tab() -> list[list]:
     ]
 
 
+# The "06 rõ" task list (plan I.2). No rng: the other tabs stay byte for byte as they were.
+# unit, task, assignee, due, responsible, product, authority, done (None: not done), link slug.
+# Deliberate: one task without Người thực hiện, one without Hạn hoàn thành, one without Sản phẩm,
+# one without Cấp có thẩm quyền (problem records, still counted); three overdue on 27/11/2026
+# (QHKT, TTR, VLXD), one done after its deadline (QLN), two not due yet (December).
+GD, PGD = "Giám đốc Sở", "Phó Giám đốc Sở phụ trách"
+TASK_ROWS = [
+    ("VP", "Xây dựng Kế hoạch thông tin, tuyên truyền CCHC năm 2026 trình Giám đốc Sở ký ban hành",
+     "Nguyễn Thị Thu Hà", date(2026, 5, 12), "Chánh Văn phòng Sở", "Kế hoạch được ban hành", GD,
+     date(2026, 5, 11), "ke-hoach-tuyen-truyen-cchc-2026"),
+    ("VP", "Duy trì chuyên mục CCHC trên Trang thông tin điện tử, tối thiểu 01 tin/bài mỗi tháng",
+     "Ngô Thị Thanh Thủy", date(2026, 6, 30), "Chánh Văn phòng Sở",
+     "Tin, bài đăng trên chuyên mục CCHC", GD, date(2026, 6, 29), "chuyen-muc-cchc"),
+    ("VP", "Tổng hợp báo cáo kết quả thông tin, tuyên truyền CCHC 6 tháng đầu năm 2026",
+     "Nguyễn Thị Thu Hà", date(2026, 6, 19), "Chánh Văn phòng Sở", "Báo cáo 6 tháng", GD,
+     date(2026, 6, 18), ""),
+    ("QLXD", "Biên soạn tờ gấp hướng dẫn hồ sơ cấp giấy phép xây dựng nhà ở riêng lẻ",
+     "Trần Thị Bích Ngọc", date(2026, 6, 15), "Trưởng phòng Quản lý xây dựng",
+     "Tờ gấp (500 bản)", PGD, date(2026, 6, 12), ""),
+    ("QLXD", "Cập nhật, niêm yết thủ tục hành chính lĩnh vực hoạt động xây dựng kèm mã QR",
+     "Lê Hoàng Phúc", date(2026, 7, 31), "Trưởng phòng Quản lý xây dựng",
+     "Bảng niêm yết có mã QR tại Bộ phận Một cửa", PGD, date(2026, 7, 28), ""),
+    ("QHKT", "Viết bài giới thiệu quy định mới về quy hoạch đô thị và nông thôn", "H'Linh Niê",
+     date(2026, 9, 30), "Trưởng phòng Quy hoạch - Kiến trúc", "Bài viết trên Trang TTĐT", PGD,
+     None, ""),
+    ("TTR", "Tuyên truyền kỷ luật, kỷ cương hành chính trong thanh tra xây dựng", "",
+     date(2026, 10, 15), "Chánh Thanh tra Sở", "Hội nghị nội bộ", GD, None, ""),
+    ("KHTC", "Công khai dự toán và quyết toán ngân sách năm 2026 của Sở",
+     "Lê Thị Mai Anh", date(2026, 8, 14), "Trưởng phòng Kế hoạch - Tài chính",
+     "Văn bản công khai trên Trang TTĐT", GD, date(2026, 8, 10), "cong-khai-du-toan-2026"),
+    ("PTĐT", "Hướng dẫn người dân đăng ký đấu nối hạ tầng kỹ thuật qua dịch vụ công trực tuyến",
+     "Y Phôn Byă", date(2026, 9, 15), "Trưởng phòng Phát triển đô thị và Hạ tầng kỹ thuật", "",
+     PGD, date(2026, 9, 11), "huong-dan-dau-noi-ha-tang"),
+    ("QLN", "Video hướng dẫn thủ tục thông báo nhà ở hình thành trong tương lai đủ điều kiện bán",
+     "Đỗ Minh Tuấn", date(2026, 8, 31), "Trưởng phòng Quản lý nhà và Thị trường bất động sản",
+     "Video trên Fanpage của Sở", PGD, date(2026, 9, 8), ""),
+    ("VLXD", "Tuyên truyền quy định công bố hợp quy vật liệu xây dựng tới doanh nghiệp",
+     "Võ Thị Hồng Nhung", date(2026, 11, 20), "Trưởng phòng Kinh tế và Vật liệu xây dựng",
+     "Tin trên Zalo OA của Sở", PGD, None, ""),
+    ("TTGĐ", "Phổ biến quy trình giám định chất lượng công trình xây dựng", "Huỳnh Văn Lộc", None,
+     "Giám đốc Trung tâm Giám định chất lượng xây dựng", "Tài liệu hướng dẫn", PGD, None, ""),
+    ("BQLDA", "Công khai tiến độ giải ngân vốn đầu tư công các dự án do Ban quản lý",
+     "Nguyễn Đình Khoa", date(2026, 10, 30), "Giám đốc Ban Quản lý dự án", "Bài viết", "",
+     date(2026, 10, 28), ""),
+    ("VP", "Tổng hợp tài liệu kiểm chứng chỉ số CCHC (PAR INDEX) năm 2026 về công tác tuyên truyền",
+     "Nguyễn Thị Thu Hà", date(2026, 12, 10), "Chánh Văn phòng Sở", "Bộ tài liệu kiểm chứng",
+     GD, None, ""),
+    ("QLXD", "Tổng kết tuyên truyền cải cách thủ tục hành chính lĩnh vực xây dựng năm 2026",
+     "Trần Thị Bích Ngọc", date(2026, 12, 15), "Trưởng phòng Quản lý xây dựng",
+     "Báo cáo tổng kết", PGD, None, ""),
+]  # fmt: skip
+
+
+def tasks_tab() -> list[list]:
+    return [
+        [unit, task, assignee, due, responsible, product, authority, done,
+         f"https://sxd.daklak.gov.vn/tin-tuc/{link}.html" if link else ""]
+        for unit, task, assignee, due, responsible, product, authority, done, link in TASK_ROWS
+    ]  # fmt: skip
+
+
 def units_row(code, name, boxes, contact, quota, status) -> list:
     emails = "; ".join(f"{box}@daklak.gov.vn" for box in boxes.split())
     return [code, name, emails, contact, quota, status]
@@ -554,6 +616,7 @@ def main() -> None:
         (UNIT_REPORTS, unit_reports_tab(), [36, 14, 17, 16, 50, 50, 50]),
         (DOSSIERS, dossiers, [22, 62, 40, 15, 17, 15, 17, 15, 40, 50]),
         (POSTED_PROCEDURES, posted_tab(), [12, 80, 70, 36, 15]),
+        (TASKS, tasks_tab(), [12, 80, 24, 15, 44, 40, 26, 15, 60]),
     ]
     wb = Workbook()
     wb.remove(wb.active)

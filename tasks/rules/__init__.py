@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tasks.calendar import Period, WorkCalendar, report_window
 from tasks.models import Records
-from tasks.rules import apologies, concretization, unit_quota, unit_reports, website
+from tasks.rules import apologies, concretization, tasks_06, unit_quota, unit_reports, website
 from tasks.rules.base import Claim, Item, Outcome, Rule, RuleSettings, Scope, in_window
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ REGISTRY: dict[str, Rule] = {
         concretization.RULE,
         unit_reports.RULE,
         apologies.RULE,
+        tasks_06.RULE,
     )
 }
 

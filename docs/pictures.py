@@ -1,9 +1,9 @@
 """Regenerate the document pictures of the docs from the bundled sample (``make pictures``).
 
-Page 1 and the units page of the monthly report (2026-05, as of 05/06/2026), page 1 of the annual
-report (2026, as of 21/12/2026), the apology slip the sample needs on 29/05/2026 and
-page 1 of the QR-code sheet of the posted procedures, as LibreOffice prints them: .docx ->
-PDF (soffice) -> PNG (poppler's pdftoppm). Needs both on PATH (Debian:
+Page 1 and the units page of the monthly report (2026-05, as of 05/06/2026); page 1 of the annual
+report (2026, as of 21/12/2026) and its page on the "06 rõ" tasks; the apology slip the sample
+needs on 29/05/2026; page 1 of the QR-code sheet of the posted procedures. As LibreOffice prints
+them: .docx -> PDF (soffice) -> PNG (poppler's pdftoppm); both must be on PATH (Debian:
 libreoffice-writer-nogui, poppler-utils).
 """
 
@@ -39,6 +39,7 @@ PICTURES = {
     "report-page1.png": ("2026-05", date(2026, 6, 5), 1),
     "report-units.png": ("2026-05", date(2026, 6, 5), UNITS_PAGE_MARK),
     "report-annual-page1.png": ("2026", date(2026, 12, 21), 1),
+    "report-06-ro.png": ("2026", date(2026, 12, 21), 'Thực hiện nhiệm vụ theo nguyên tắc "06 rõ"'),
 }
 SLIP_DAY = date(2026, 5, 29)
 

@@ -94,8 +94,8 @@ def report_command(
         typer.echo(f"  {line}")
     typer.echo(f"Thư báo cáo: {out['mail']}; bản gửi Văn phòng Sở: {out['office_mail']}.")
     typer.echo(
-        f"Lỗi dữ liệu: {fig['problems']} lỗi, các dòng đó chưa được tính "
-        "(danh sách: tab Tổng hợp, tab Artifacts của lần chạy, hoặc lệnh cchc check)."
+        f"Lỗi dữ liệu: {fig['problems']} lỗi cần sửa (danh sách: thư gửi Văn phòng Sở, tab Tổng "
+        "hợp, tab Artifacts của lần chạy, hoặc lệnh cchc check)."
     )
 
 

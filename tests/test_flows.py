@@ -77,7 +77,10 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
         where = f"tab '{problem['tab']}', dòng {problem['row']}, cột '{problem['column']}'"
         assert f"- {where}: {problem['message']}" in office_text
         assert where not in leaders_text
-    assert "Dòng dữ liệu nhập sai, chưa được tính (15 dòng):" in office_text
+    assert (
+        "Lỗi dữ liệu cần các đơn vị sửa (15 lỗi; dòng có ô bắt buộc sai chưa được tính):"
+        in office_text
+    )
     assert artifacts_of(state) == {
         "tom-tat-2026-05": "markdown",
         "don-vi-2026-05": "table",

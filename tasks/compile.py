@@ -22,6 +22,9 @@ from tasks.stage import stage_task
 from tasks.verify import Findings
 
 RESULT_FILE = "ket-qua.json"
+# The version of ket-qua.json's layout: a roll-up names results of another version, never
+# misreads them. Raise it when a field changes meaning or moves.
+RESULT_SCHEMA = 1
 
 
 def _iso(day: date | None) -> str | None:
@@ -251,7 +254,16 @@ def compile_report(findings: Findings, plan: Plan, folder: Path, template: Path)
     from tasks import document  # docxtpl and matplotlib load slowly; only needed here
 
     context = report_context(findings, plan)
-    result = {**build_result(findings), "cchc_section": context["cchc_section"]}
+    result = {
+        "schema": RESULT_SCHEMA,
+        "agency": {
+            "code": plan.agency.code,
+            "name": plan.agency.name,
+            "parent": plan.agency.parent,
+        },
+        **build_result(findings),
+        "cchc_section": context["cchc_section"],
+    }
     result_path = write_result(result, folder)
     name = document.report_file_name(findings.period.key)
     document_path = document.render_report(context, template, folder / name)

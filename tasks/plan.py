@@ -27,6 +27,8 @@ class _Strict(BaseModel):
 
 
 class Agency(_Strict):
+    # Short code naming the agency in a province roll-up (ket-qua.json's agency.code).
+    code: str = Field(default="SXD", pattern=r"^[0-9A-Za-z_-]{1,32}$")
     parent: str
     name: str
     place: str

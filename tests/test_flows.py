@@ -50,6 +50,12 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
     records, problems = normalize(raw, plan)
     expected = build_result(verify(records, plan, parse_period("2026-05"), as_of, problems))
     section = result.pop("cchc_section")  # the CCHC-report part, beside the report
+    # for a province roll-up: the layout's version and the agency (DESIGN §5)
+    header = {"schema": result.pop("schema"), "agency": result.pop("agency")}
+    assert header == {
+        "schema": 1,
+        "agency": {"code": "SXD", "name": "SỞ XÂY DỰNG", "parent": "UBND TỈNH ĐẮK LẮK"},
+    }
     assert result == expected
     assert section["title"] == "Công tác thông tin, tuyên truyền cải cách hành chính"
     assert "các phòng, đơn vị đã thực hiện 24 sản phẩm" in section["paragraphs"][1]
@@ -100,7 +106,7 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
     rebuilt = report(period="2026-05", as_of=AS_OF, snapshot=str(snapshot), return_state=True)
     assert rebuilt.is_completed()
     rebuilt_result = json.loads((folder / "ket-qua.json").read_text(encoding="utf-8"))
-    assert rebuilt_result == {**expected, "cchc_section": section}
+    assert rebuilt_result == {**header, **expected, "cchc_section": section}
 
 
 def test_default_period_and_run_name(out):

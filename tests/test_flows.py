@@ -107,6 +107,8 @@ def test_monthly_report_on_the_sample_workbook(out, plan):
     assert rebuilt.is_completed()
     rebuilt_result = json.loads((folder / "ket-qua.json").read_text(encoding="utf-8"))
     assert rebuilt_result == {**header, **expected, "cchc_section": section}
+    documented = (Path(__file__).parents[1] / "docs" / "result.md").read_text(encoding="utf-8")
+    assert [key for key in rebuilt_result if f"`{key}" not in documented] == []
 
 
 def test_default_period_and_run_name(out):

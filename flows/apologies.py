@@ -10,16 +10,9 @@ from prefect.states import State
 
 from flows.alerting import alert_office
 from flows.common import start_job, unwalked, user_failure
-from tasks.apology_slips import (
-    compose_slips_mail,
-    issued_before,
-    make_slips_task,
-    record_issued,
-    slips_due,
-)
+from tasks.apology_slips import issued_before, make_slips_task, send_slips_task, slips_due
 from tasks.collect import read_source_task
-from tasks.deliver import send_mail_task, sheet_link
-from tasks.errors import CchcError
+from tasks.errors import CchcError, DeliveryError
 from tasks.normalize import normalize_task
 from tasks.verify import known_on
 
@@ -52,15 +45,7 @@ def apologies(
         made = make_slips_task(
             [s for s in wanted if s.code not in done], job.plan, job.as_of, output
         )
-        by_unit: dict[str, list[Any]] = {}
-        for slip, path in made:
-            by_unit.setdefault(slip.unit, []).append((slip, path))
-        for unit, theirs in by_unit.items():
-            mail = compose_slips_mail(
-                unit, theirs, records, job.plan, job.as_of, sheet_link(job.settings.source)
-            )
-            send_mail_task(mail, job.settings, send, force)
-            record_issued(output, theirs, job.as_of)
+        failed = send_slips_task(made, records, job.plan, job.settings, job.as_of, send, force)
     except CchcError as err:
         return user_failure(err)
     create_table_artifact(
@@ -73,6 +58,9 @@ def apologies(
         or [{"Kết quả": f"Ngày {job.as_of:%d/%m/%Y} không có hồ sơ nào cần lập phiếu xin lỗi"}],
         description=f"Phiếu xin lỗi lập ngày {job.as_of:%d/%m/%Y}",
     )  # fmt: skip
+    if failed:  # red in the UI; the other units' e-mails went out, these are tried next run
+        units = "; ".join(f"{unit}: {why}" for unit, why in failed.items())
+        return user_failure(DeliveryError(f"Chưa gửi được phiếu xin lỗi cho {units}"))
     return {
         "as_of": job.as_of.isoformat(),
         "slips": [{"dossier": s.code, "unit": s.unit, "file": str(p)} for s, p in made],

@@ -24,12 +24,13 @@ import pandas as pd
 
 from tasks.compile import date_line
 from tasks.dates import format_vn
-from tasks.errors import OutputError
+from tasks.errors import DeliveryError, OutputError
 from tasks.mail_message import OutgoingMail, Recipient
 from tasks.models import Records
 from tasks.outbox import append_json_lines, safe_file_stem
 from tasks.plan import Plan
 from tasks.rules.apologies import ApologySettings
+from tasks.settings import Settings
 from tasks.stage import stage_task
 
 SLIPS_FOLDER = "phieu-xin-loi"
@@ -195,3 +196,35 @@ def compose_slips_mail(
         content_hash=hashlib.sha256(codes.encode("utf-8")).hexdigest()[:16],
         attachments=[(path, path.name) for _, path in made],
     )
+
+
+def send_slips(
+    made: list[tuple[Slip, Path]],
+    records: Records,
+    plan: Plan,
+    settings: Settings,
+    as_of: date,
+    send: bool,
+    force: bool = False,
+) -> dict[str, str]:
+    """One e-mail per unit with its slips; a slip counts as issued once its e-mail is delivered
+    (sent, or in the outbox). A unit whose e-mail is refused does not stop the others; returns
+    {unit code: why its e-mail could not be sent} (its slips are made again next run)."""
+    from tasks.deliver import send_mail, sheet_link
+
+    by_unit: dict[str, list[tuple[Slip, Path]]] = {}
+    for slip, path in made:
+        by_unit.setdefault(slip.unit, []).append((slip, path))
+    failed = {}
+    for unit, theirs in by_unit.items():
+        mail = compose_slips_mail(unit, theirs, records, plan, as_of, sheet_link(settings.source))
+        try:
+            send_mail(mail, settings, send, force)
+        except DeliveryError as err:
+            failed[unit] = str(err)
+            continue
+        record_issued(settings.output_dir, theirs, as_of)
+    return failed
+
+
+send_slips_task = stage_task("Gửi phiếu xin lỗi")(send_slips)

@@ -18,6 +18,7 @@ from tasks.normalize import normalize
 from tasks.settings import SAMPLE_WORKBOOK
 from tasks.verify import known_on
 from tests.builders import book
+from tests.smtp_server import SmtpTestServer, use_smtp_server
 
 AS_OF = date(2026, 5, 29)
 
@@ -98,3 +99,22 @@ def test_slips_on_the_sample_once_each_with_an_e_mail_per_unit(out, plan):
     assert again["slips"] == [] and set(again["skipped"]) == expected  # never a second slip
     forced = apologies(as_of="2026-05-29", dossier=sorted(expected)[0], force=True)
     assert [s["dossier"] for s in forced["slips"]] == [sorted(expected)[0]]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_refused_address_does_not_stop_the_other_units(out, monkeypatch):
+    # Say the mail server refuses (550) QLXD's address and the Office's, which every slip e-mail
+    # has in copy: QLXD's e-mail has no recipient left, TTGĐ's still reaches the unit.
+    refused = ("qlxd.sxd@daklak.gov.vn", "vanphong@sxd.daklak.gov.vn")
+    with SmtpTestServer("auth", refuse=refused) as server:
+        use_smtp_server(monkeypatch, server.port)
+        first = apologies(as_of="2026-07-02", send=True, return_state=True)
+        subjects = [m.message["Subject"] for m in server.messages]
+    assert first.is_failed() and "Chưa gửi được phiếu xin lỗi cho QLXD" in first.message
+    assert [s.split(" - ")[1] for s in subjects] == ["Trung tâm Giám định chất lượng xây dựng"]
+    with SmtpTestServer("auth") as server:  # the address fixed: QLXD's slip goes out, only it
+        use_smtp_server(monkeypatch, server.port)
+        again = apologies(as_of="2026-07-02", send=True, return_state=True)
+        assert again.is_completed(), again.message
+        assert [s["unit"] for s in again.result()["slips"]] == ["QLXD"]
+        assert len(server.messages) == 1

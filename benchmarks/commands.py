@@ -50,8 +50,8 @@ def cchc_executable() -> str:
 
 
 def time_command(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> Timed:
-    """Run ``argv`` to its end; its output goes to ``log``. Exit codes are recorded, not raised
-    (``cchc check`` exits 1 when the data has problems, which a synthetic sheet has)."""
+    """Run ``argv`` to its end; its output goes to ``log``. The exit code is recorded, not
+    raised: the caller decides what a failure means."""
     cwd.mkdir(parents=True, exist_ok=True)
     with log.open("w", encoding="utf-8") as out:
         started = time.perf_counter()

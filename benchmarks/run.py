@@ -29,10 +29,19 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.commands import (
+    Timed,
+    cchc_executable,
+    newest_snapshot,
+    prefill_history,
+    report_stages,
+    stage_summary,
+    time_command,
+)
 from benchmarks.loopback import LoopbackSheets, RequestCounts, SheetsAccess
 from benchmarks.synthetic import PERIOD, UNIT_COUNT
 
@@ -52,6 +61,19 @@ ANNEX_MAX_S = 5.0  # a monthly report whose annex lists ANNEX products
 GROWTH_FROM, GROWTH_TO = 10_000, 100_000  # normalise + verify may grow at most linearly
 MAX_WRITES = 3
 PREFECT_MAX_OVERHEAD_S = 3.0
+
+# The commands, end to end (issue 18).
+COMMAND_SIZES = (10_000, 100_000)
+COMMAND_RUNS = 2  # report runs each way (no history / with history); the fastest counts
+HISTORY = 250  # earlier snapshots in the output folder: a year of daily checks and reminders
+REPORT_ARGS = ["report", "--period", "2026-05", "--no-send"]
+REMIND_AS_OF = "2026-11-27"  # a working day (remind skips other days): the synthetic data's last
+REPORT_MAX_FLOORS = 5.0  # at BIG products: cchc report <= this many floors
+SMALL = 10_000
+REPORT_SMALL_MAX_FLOORS = 3.0  # at SMALL products: <= this many floors + the process start-up
+CHECK_MAX_FLOORS = 3.0  # at BIG products
+DEMO_MAX_S = 20.0
+HISTORY_MAX_EXTRA = 0.10  # at BIG: with HISTORY snapshots at most 10 % dearer than with none
 
 
 NOTES = """
@@ -339,6 +361,28 @@ def main(argv: list[str] | None = None) -> int:
         help="products per synthetic sheet, comma-separated (default 1000,10000,100000)",
     )
     parser.add_argument("--no-prefect", action="store_true", help="skip the Prefect comparison")
+    parser.add_argument(
+        "--no-commands", action="store_true", help="skip timing the cchc commands end to end"
+    )
+    parser.add_argument(
+        "--command-sizes",
+        type=parse_sizes,
+        default=list(COMMAND_SIZES),
+        help="products per sheet for the command timings (default 10000,100000)",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=HISTORY,
+        help=f"earlier snapshots in the report's output folder (default {HISTORY})",
+    )
+    parser.add_argument(
+        "--command-runs",
+        type=int,
+        default=COMMAND_RUNS,
+        help=f"report runs each way, the fastest counts (default {COMMAND_RUNS})",
+    )
+    parser.add_argument("--no-demo", action="store_true", help="skip timing `make demo`")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results.json")
     parser.add_argument(
         "--repeat", type=int, default=REPEAT, help="stage timings: median of N calls (default 3)"
@@ -361,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     sizes: dict[int, dict[str, Any]] = {}
     prefect: dict[str, Any] | None = None
+    commands: dict[str, Any] | None = None
     rows: list[Row] = []
     try:
         with tempfile.TemporaryDirectory(prefix="cchc-bench-") as temp:
@@ -385,20 +430,43 @@ def main(argv: list[str] | None = None) -> int:
                     figures["requests"] = requests.to_json()
                     sizes[size] = figures
                     rows += size_rows(size, figures, requests)
-                if not args.no_prefect:
-                    print(f"... Prefect flow vs plain calls, {PREFECT_SIZE:,} products", flush=True)
-                    sheets.load(PREFECT_SIZE)
-                    prefect = measure_prefect(sheets.access, temp_dir, out / "logs")
+                if not (args.no_prefect and args.no_commands):
+                    home = temp_dir / "prefect-home"
+                    home.mkdir(parents=True, exist_ok=True)
+                    server_log = out / "logs" / "prefect-server.log"
+                    with prefect_server(home, server_log) as api_url:
+                        if not args.no_prefect:
+                            print(
+                                f"... Prefect flow vs plain calls, {PREFECT_SIZE:,} products",
+                                flush=True,
+                            )
+                            sheets.load(PREFECT_SIZE)
+                            logs = out / "logs"
+                            prefect = measure_prefect(sheets.access, temp_dir, logs, api_url)
+                        if not args.no_commands:
+                            commands = measure_commands(
+                                sheets,
+                                api_url,
+                                temp_dir,
+                                out / "logs",
+                                args.command_sizes,
+                                args.history,
+                                args.command_runs,
+                                demo=not args.no_demo,
+                            )
     except BenchError as err:
         print(f"benchmark failed: {err}", file=sys.stderr)
         return 2
     rows += overall_rows(sizes, prefect)
+    if commands is not None:
+        rows += command_rows(commands)
     ok = all(r.status != "MISSED" for r in rows)
     report.update(
         {
             "seconds": round(time.perf_counter() - started, 1),
             "sizes": {str(size): figures for size, figures in sizes.items()},
             "prefect": prefect,
+            "commands": commands,
             "rows": [asdict(r) for r in rows],
             "ok": ok,
         }
@@ -413,14 +481,240 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def measure_prefect(access: SheetsAccess, temp_dir: Path, logs: Path) -> dict[str, Any]:
-    """Start a Prefect server (start-up not measured), then the alternated runs in a child."""
+def measure_prefect(
+    access: SheetsAccess, temp_dir: Path, logs: Path, api_url: str
+) -> dict[str, Any]:
+    """The alternated flow and plain runs in a child, against the running server."""
+    env = child_env({**access.env(), "PREFECT_API_URL": api_url}, temp_dir / "prefect-home")
+    job = {"kind": "prefect", "access": asdict(access), "runs": PREFECT_RUNS}
+    return run_child(job, env, temp_dir / "prefect", logs / "prefect-runs.log")
+
+
+# ------------------------------------------------------------------------------- the commands
+
+
+def _timed_json(timed: Timed) -> dict[str, Any]:
+    return asdict(timed)
+
+
+def measure_commands(
+    sheets: LoopbackSheets,
+    api_url: str,
+    temp_dir: Path,
+    logs: Path,
+    sizes: list[int],
+    history: int,
+    runs: int,
+    demo: bool,
+) -> dict[str, Any]:
+    """Each command as a child process (see benchmarks/commands.py), with the floor measured
+    beside it on the same sheet: start-up (``cchc --help``), then per size the floor, the report
+    into fresh output folders without and with ``history`` earlier snapshots (alternated,
+    ``runs`` each), ``cchc check`` and ``cchc remind``; last ``make demo`` twice."""
     home = temp_dir / "prefect-home"
-    home.mkdir(parents=True, exist_ok=True)
-    with prefect_server(home, logs / "prefect-server.log") as api_url:
-        env = child_env({**access.env(), "PREFECT_API_URL": api_url}, home)
-        job = {"kind": "prefect", "access": asdict(access), "runs": PREFECT_RUNS}
-        return run_child(job, env, temp_dir / "prefect", logs / "prefect-runs.log")
+    work = temp_dir / "commands"
+    cchc = cchc_executable()
+    result: dict[str, Any] = {"history": history, "runs": runs, "sizes": {}}
+    print("... cchc --help (process start-up)", flush=True)
+    helps = [
+        time_command([cchc, "--help"], child_env({}, home), work / "help", logs / "cchc-help.log")
+        for _ in range(3)
+    ]
+    result["startup_s"] = min(t.seconds for t in helps)
+    for size in sizes:
+        print(f"... commands, {size:,} products ({history} earlier snapshots)", flush=True)
+        sheets.load(size)
+
+        def env_for(output: Path) -> dict[str, str]:
+            extra = {**sheets.access.env(), "PREFECT_API_URL": api_url}
+            return child_env({**extra, "CCHC_OUTPUT_DIR": str(output)}, home)
+
+        floor_job = {"kind": "floor", "access": asdict(sheets.access), "repeat": 3}
+        floor = run_child(
+            floor_job, env_for(work / "floor"), work / f"floor-{size}", logs / f"floor-{size}.log"
+        )
+
+        def report(name: str, output: Path, size: int = size) -> dict[str, Any]:
+            started = datetime.now(UTC)
+            timed = time_command(
+                [cchc, *REPORT_ARGS], env_for(output), output, logs / f"report-{size}-{name}.log"
+            )
+            if timed.exit_code != 0:
+                raise BenchError(f"cchc report exited {timed.exit_code}, see {timed.log}")
+            timed.flow_run_s, timed.stages = report_stages(api_url, started)
+            return _timed_json(timed)
+
+        plain: list[dict[str, Any]] = []
+        with_history: list[dict[str, Any]] = []
+        for i in range(runs):
+            plain.append(report(f"none-{i}", work / f"{size}-none-{i}"))
+            output = work / f"{size}-history-{i}"
+            snapshot = newest_snapshot(work / f"{size}-none-0")
+            prefill_history(snapshot, output, history, datetime.now(UTC))
+            with_history.append(report(f"history-{i}", output))
+        check = time_command(
+            [cchc, "check"], env_for(work / f"{size}-check"), work / f"{size}-check",
+            logs / f"check-{size}.log",
+        )  # fmt: skip
+        remind = time_command(
+            [cchc, "remind", "--no-send", "--as-of", REMIND_AS_OF],
+            env_for(work / f"{size}-remind"),
+            work / f"{size}-remind",
+            logs / f"remind-{size}.log",
+        )
+        if remind.exit_code != 0:
+            raise BenchError(f"cchc remind exited {remind.exit_code}, see {remind.log}")
+        if check.exit_code != 0:  # data problems are listed, not an exit code; 2: structure
+            raise BenchError(f"cchc check exited {check.exit_code}, see {check.log}")
+        result["sizes"][str(size)] = {
+            "floor": floor,
+            "report_none": plain,
+            "report_history": with_history,
+            "check": _timed_json(check),
+            "remind": _timed_json(remind),
+        }
+    if demo:
+        print("... make demo (twice: a fresh PREFECT_HOME, then again)", flush=True)
+        demo_env = child_env(
+            # a port nothing listens on: no `make up` server of this machine is borrowed
+            {"CCHC_OUTPUT_DIR": str(work / "demo"), "CCHC_UI_PORT": str(free_port())},
+            temp_dir / "demo-prefect-home",
+        )
+        make = shutil.which("make") or "make"
+        result["demo"] = [
+            _timed_json(
+                time_command(
+                    [make, "--no-print-directory", "-C", str(REPO_ROOT), "demo"],
+                    demo_env,
+                    work / "demo",
+                    logs / f"demo-{i}.log",
+                )
+            )
+            for i in range(2)
+        ]
+        for run in result["demo"]:
+            if run["exit_code"] != 0:
+                raise BenchError(f"make demo exited {run['exit_code']}, see {run['log']}")
+    return result
+
+
+def _fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return min(runs, key=lambda r: float(r["seconds"]))
+
+
+def command_rows(commands: dict[str, Any]) -> list[Row]:
+    startup = float(commands["startup_s"])
+    history = commands["history"]
+    rows = [Row(None, "cchc --help (process start-up)", startup, "s", f"{startup:.2f} s")]
+    for size_text, figures in commands["sizes"].items():
+        size = int(size_text)
+        floor = float(figures["floor"]["floor_s"])
+        rows.append(
+            Row(
+                size,
+                "floor: metadata GET + batchGet (gspread), frames, dates, per unit",
+                floor,
+                "s",
+                f"{floor:.2f} s",
+            )
+        )
+
+        def vs_floor(seconds: float, floor: float = floor) -> str:
+            return f"{seconds:.2f} s ({seconds / floor:.1f}× floor)"
+
+        none, full = _fastest(figures["report_none"]), _fastest(figures["report_history"])
+        rows.append(
+            Row(
+                size,
+                "cchc report --period 2026-05 --no-send, no earlier snapshots",
+                none["seconds"],
+                "s",
+                vs_floor(none["seconds"]),
+            )
+        )
+        row = Row(
+            size,
+            f"cchc report --period 2026-05 --no-send, {history} earlier snapshots",
+            full["seconds"],
+            "s",
+            vs_floor(full["seconds"]),
+        )
+        if size == BIG:
+            limit = REPORT_MAX_FLOORS * floor
+            row.target = f"≤ {REPORT_MAX_FLOORS:g}× floor ({limit:.1f} s)"
+            judged(row, full["seconds"] <= limit)
+        elif size == SMALL:
+            limit = REPORT_SMALL_MAX_FLOORS * floor + startup
+            row.target = f"≤ {REPORT_SMALL_MAX_FLOORS:g}× floor + start-up ({limit:.1f} s)"
+            judged(row, full["seconds"] <= limit)
+        rows.append(row)
+        if full["flow_run_s"] is not None:
+            outside = full["seconds"] - full["flow_run_s"]
+            rows.append(
+                Row(
+                    size,
+                    "  of which outside the flow run (start-up, imports, exit)",
+                    outside,
+                    "s",
+                    f"{outside:.2f} s",
+                )
+            )
+        for name, seconds in stage_summary(full["stages"]):
+            rows.append(Row(size, f"  task {name}", seconds, "s", f"{seconds:.2f} s"))
+        peak = max(float(r["peak_mb"]) for r in figures["report_none"] + figures["report_history"])
+        row = Row(size, "peak memory of cchc report (ru_maxrss)", peak, "MB", f"{peak:.0f} MB")
+        if size == BIG:
+            row.target = f"≤ {PEAK_MAX_MB:.0f} MB"
+            judged(row, peak <= PEAK_MAX_MB)
+        rows.append(row)
+        extra = full["seconds"] / none["seconds"] - 1
+        row = Row(
+            size,
+            f"cchc report, {history} earlier snapshots vs none",
+            extra,
+            "",
+            f"{extra:+.0%}",
+        )
+        if size == BIG:
+            row.target = f"≤ +{HISTORY_MAX_EXTRA:.0%}"
+            judged(row, extra <= HISTORY_MAX_EXTRA)
+        rows.append(row)
+        check = figures["check"]
+        row = Row(size, "cchc check", check["seconds"], "s", vs_floor(check["seconds"]))
+        if size == BIG:
+            limit = CHECK_MAX_FLOORS * floor
+            row.target = f"≤ {CHECK_MAX_FLOORS:g}× floor ({limit:.1f} s)"
+            judged(row, check["seconds"] <= limit)
+        rows.append(row)
+        remind = figures["remind"]
+        rows.append(
+            Row(
+                size,
+                f"cchc remind --no-send --as-of {REMIND_AS_OF}",
+                remind["seconds"],
+                "s",
+                vs_floor(remind["seconds"]),
+            )
+        )
+    if commands.get("demo"):
+        first, again = commands["demo"]
+        rows.append(
+            judged(
+                Row(
+                    None,
+                    "make demo (installed; a fresh PREFECT_HOME)",
+                    first["seconds"],
+                    "s",
+                    f"{first['seconds']:.1f} s",
+                    f"≤ {DEMO_MAX_S:g} s",
+                ),
+                first["seconds"] <= DEMO_MAX_S,
+            )
+        )
+        rows.append(
+            Row(None, "make demo, again", again["seconds"], "s", f"{again['seconds']:.1f} s")
+        )
+    return rows
 
 
 if __name__ == "__main__":

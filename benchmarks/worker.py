@@ -4,6 +4,8 @@ Prefect settings come from the environment the parent gives it.
 
 - ``measure_size``: the stages on one synthetic sheet, in process, and one end-to-end report run
   against the loopback Sheets server (read -> normalize -> verify -> compile -> write-back).
+- ``floor``: what any report run must do at least: read the sheet in two requests, frames,
+  dates, products per unit (the yardstick of the commands' timings, benchmarks/commands.py).
 - ``prefect_overhead``: the monthly report as a Prefect flow run (server already running) versus
   the same steps as plain Python calls, alternated.
 """
@@ -196,6 +198,51 @@ def prefect_overhead(access: SheetsAccess, work: Path, runs: int) -> dict[str, A
     }
 
 
+def floor(access: SheetsAccess, repeat: int) -> dict[str, Any]:
+    """The least a report run has to do, without Prefect or checks: one metadata GET and one
+    ``values:batchGet`` through gspread (tasks.sheets_api's client, as the report uses), a
+    DataFrame per tab, the product dates parsed, products counted per unit. Imports and the
+    first call (the OAuth token) are left out: median of ``repeat`` calls after it."""
+    import pandas as pd
+
+    from tasks.contract import PRODUCTS, find_tab
+    from tasks.settings import Settings
+    from tasks.sheets_api import grid_sheets, quote_title, sheets_client
+
+    settings = Settings(
+        GOOGLE_APPLICATION_CREDENTIALS=access.credentials,  # type: ignore[call-arg]
+        sheets_endpoint=access.endpoint,
+    )
+    date_header = next(c.header for c in PRODUCTS.columns if c.key == "date")
+    unit_header = next(c.header for c in PRODUCTS.columns if c.key == "unit")
+
+    def once() -> int:
+        http = sheets_client(settings)
+        titles = [title for title, _ in grid_sheets(http.fetch_sheet_metadata(access.key))]
+        response = http.values_batch_get(
+            access.key,
+            [quote_title(t) for t in titles],
+            params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "ROWS"},
+        )
+        frames = {}
+        for title, value_range in zip(titles, response["valueRanges"], strict=True):
+            rows = value_range.get("values", [])
+            header = [str(h) for h in rows[0]] if rows else []
+            frames[title] = pd.DataFrame(
+                [row + [""] * (len(header) - len(row)) for row in rows[1:]], columns=header
+            ).iloc[:, : len(header)]
+        products = frames[find_tab(titles, PRODUCTS) or PRODUCTS.title]
+        serials = pd.to_numeric(products[date_header], errors="coerce")
+        products["day"] = pd.to_datetime(serials, unit="D", origin="1899-12-30").dt.date
+        return len(products.groupby(unit_header).size())
+
+    first = time.perf_counter()
+    units = once()
+    first_s = time.perf_counter() - first
+    seconds, _ = timed(repeat, once)
+    return {"floor_s": seconds, "floor_first_s": first_s, "units": units}
+
+
 def main() -> None:
     job_file, result_file = Path(sys.argv[1]), Path(sys.argv[2])
     job = json.loads(job_file.read_text(encoding="utf-8"))
@@ -205,6 +252,8 @@ def main() -> None:
         result = measure_size(
             job["products"], access, work, job["repeat"], job["annex"], job["rows"]
         )
+    elif job["kind"] == "floor":
+        result = floor(access, job["repeat"])
     else:
         result = prefect_overhead(access, work, job["runs"])
     result_file.write_text(json.dumps(result), encoding="utf-8")

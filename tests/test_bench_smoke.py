@@ -1,16 +1,21 @@
 """The benchmark script (``make bench``) at its smallest size, so that it cannot rot.
 
 Timings depend on the machine and are only checked for shape; the Sheets request counts do not,
-and are checked exactly.
+and are checked exactly. The commands timed end to end (benchmarks/commands.py) are not run
+here: a Prefect server and a dozen ``cchc`` processes take minutes even on a 300-product sheet;
+their history set-up and their table are checked without processes.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import main
+from benchmarks.commands import prefill_history, stage_summary
+from benchmarks.run import command_rows, main
+from tasks.collect import snapshot_files
 
 TIMINGS = ("normalise_s", "verify_s", "compile_s", "end_to_end_s")
 
@@ -18,12 +23,14 @@ TIMINGS = ("normalise_s", "verify_s", "compile_s", "end_to_end_s")
 def test_bench_smallest_size_writes_the_table_and_counts_requests(
     tmp_path: Path, capsys: Any
 ) -> None:
-    code = main(["--sizes", "300", "--no-prefect", "--repeat", "1", "--out", str(tmp_path)])
+    code = main(
+        ["--sizes", "300", "--no-prefect", "--no-commands", "--repeat", "1", "--out", str(tmp_path)]
+    )
 
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert code == (0 if results["ok"] else 1)
     assert results["machine"]["cpus"] >= 1
-    assert results["prefect"] is None
+    assert results["prefect"] is None and results["commands"] is None
     assert list(results["sizes"]) == ["300"]
 
     figures = results["sizes"]["300"]
@@ -55,3 +62,54 @@ def test_bench_smallest_size_writes_the_table_and_counts_requests(
     printed = capsys.readouterr().out
     assert "Sheets reads per report run" in printed
     assert str(tmp_path / "results.json") in printed
+
+
+def test_earlier_snapshots_are_found_as_a_check_or_reminder_left_them(tmp_path: Path) -> None:
+    snapshot = tmp_path / "du-lieu-20261202T090000.json.gz"
+    snapshot.write_bytes(b"same bytes")
+    before = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # 09:00 in Đắk Lắk
+
+    made = prefill_history(snapshot, tmp_path / "out", 250, before)
+
+    found = snapshot_files(tmp_path / "out")
+    assert len(made) == len(found) == 250
+    assert [path for _, path in found] == made[::-1]  # one a day, made newest first
+    assert found[-1][0].isoformat() == "2026-12-01T08:00:00+07:00"
+    assert found[0][0].isoformat() == "2026-03-27T08:00:00+07:00"  # 250 days back
+    assert {p.parent.parent.name for p in made} == {"kiem-tra", "nhac-viec"}
+    assert all(p.read_bytes() == b"same bytes" for p in made)
+
+
+def _run(seconds: float, peak: float = 300.0) -> dict[str, Any]:
+    stages = [
+        {"name": "Doc bang tinh", "seconds": 1.0},
+        {"name": "Gui thu", "seconds": 0.25},
+        {"name": "Gui thu", "seconds": 0.5},
+    ]
+    return {"seconds": seconds, "peak_mb": peak, "flow_run_s": seconds - 2, "stages": stages}
+
+
+def test_command_targets_are_judged_against_the_floor() -> None:
+    # floor 2 s: report at 100 000 <= 10 s, check <= 6 s; 250 snapshots at most 10 % dearer.
+    sizes = {
+        "100000": {
+            "floor": {"floor_s": 2.0},
+            "report_none": [_run(9.5), _run(9.0)],
+            "report_history": [_run(9.8, peak=650.0), _run(12.0)],
+            "check": {"seconds": 6.5},
+            "remind": {"seconds": 5.0},
+        }
+    }
+    demo = [{"seconds": 19.0}, {"seconds": 15.0}]
+    commands = {"startup_s": 0.5, "history": 250, "sizes": sizes, "demo": demo}
+
+    judged = {r.figure: r.status for r in command_rows(commands) if r.status}
+
+    assert judged == {
+        "cchc report --period 2026-05 --no-send, 250 earlier snapshots": "ok",  # 9.8 <= 10
+        "peak memory of cchc report (ru_maxrss)": "MISSED",  # 650 MB
+        "cchc report, 250 earlier snapshots vs none": "ok",  # 9.8 / 9.0 = +8.9 %
+        "cchc check": "MISSED",  # 6.5 > 6
+        "make demo (installed; a fresh PREFECT_HOME)": "ok",
+    }
+    assert stage_summary(_run(1)["stages"]) == [("Doc bang tinh", 1.0), ("Gui thu", 0.75)]

@@ -169,6 +169,20 @@ def group_by_status(statuses: dict[str, StatusDate]) -> dict[str, list[str]]:
     return groups
 
 
+def status_context(units: pd.DataFrame, by_status: dict[str, list[str]]) -> dict[str, Any]:
+    """A deadline rule's report fields: how many units, how many on time, late and missing,
+    and the names of the late, missing and not yet due ones (docs/templates.md)."""
+    return {
+        "units": sum(len(codes) for codes in by_status.values()),
+        "on_time": len(by_status[ON_TIME]),
+        "late": len(by_status[LATE]),
+        "missing": len(by_status[MISSING]),
+        "late_names": names(units, by_status[LATE]),
+        "missing_names": names(units, by_status[MISSING]),
+        "not_due_names": names(units, by_status[NOT_DUE]),
+    }
+
+
 def names(units: pd.DataFrame, codes: list[str]) -> str:
     """``Phòng A; Phòng B``: the units' names in roster order."""
     wanted = set(codes)

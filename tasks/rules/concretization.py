@@ -26,6 +26,7 @@ from tasks.rules.base import (
     group_by_status,
     names,
     status_cell,
+    status_context,
     status_json,
 )
 
@@ -136,13 +137,7 @@ class Concretization(Rule):
                 if row.unit in unit_names and row.doc_number
             ],
             "deadline": settings.text,
-            "units": len(statuses),
-            "on_time": on_time,
-            "late": late,
-            "missing": missing,
-            "late_names": names(units, by_status[LATE]),
-            "missing_names": names(units, by_status[MISSING]),
-            "not_due_names": names(units, by_status[NOT_DUE]),
+            **status_context(units, by_status),
         }
         return outcome
 

@@ -30,6 +30,7 @@ from tasks.rules.base import (
     group_by_status,
     names,
     status_cell,
+    status_context,
     status_json,
 )
 
@@ -132,13 +133,7 @@ class UnitReports(Rule):
         outcome.context = {
             "required": required,
             "due": format_vn(due),
-            "units": len(statuses),
-            "on_time": on_time,
-            "late": late,
-            "missing": missing,
-            "late_names": names(units, by_status[LATE]),
-            "missing_names": names(units, by_status[MISSING]),
-            "not_due_names": names(units, by_status[NOT_DUE]),
+            **status_context(units, by_status),
         }
         return outcome
 

@@ -1064,20 +1064,13 @@ def build_qr_sheet() -> bytes:
     para(doc, "{%p endif %}", CENTERED)
     # The body must end with a paragraph: a tiny one never spills onto a page of its own.
     tiny_paragraph(doc)
-
-    props = doc.core_properties
-    props.title = "Mã QR tra cứu thủ tục hành chính niêm yết"
-    props.subject = "Cổ động trực quan: niêm yết thủ tục hành chính, mã QR tra cứu thủ tục"
-    props.author = props.last_modified_by = "Văn phòng Sở Xây dựng tỉnh Đắk Lắk"
-    props.keywords = "CCHC; mã QR; niêm yết thủ tục hành chính; Sở Xây dựng Đắk Lắk"
-    props.comments = "Mẫu phiếu mã QR (docxtpl). Danh sách trường: docs/templates.md"
-    props.created = props.modified = FIXED_TIME
-    props.last_printed = FIXED_TIME
-    props.revision = 1
-
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return _stable_zip(buffer.getvalue())
+    return save(
+        doc,
+        "Mã QR tra cứu thủ tục hành chính niêm yết",
+        subject="Cổ động trực quan: niêm yết thủ tục hành chính, mã QR tra cứu thủ tục",
+        keywords="CCHC; mã QR; niêm yết thủ tục hành chính; Sở Xây dựng Đắk Lắk",
+        comments="Mẫu phiếu mã QR (docxtpl). Danh sách trường: docs/templates.md",
+    )
 
 
 # ---------------------------------------------------------------------------------------- main
@@ -1174,7 +1167,14 @@ TEMPLATES = {
 }
 
 
-def save(doc, title: str, subject: str = "{{ plan.title }}") -> bytes:
+def save(
+    doc,
+    title: str,
+    subject: str = "{{ plan.title }}",
+    keywords: str = "CCHC; báo cáo; Sở Xây dựng Đắk Lắk",
+    comments: str = "Mẫu báo cáo (docxtpl). Danh sách trường: docs/templates.md",
+) -> bytes:
+    """The template's bytes: fixed document properties and zip timestamps (deterministic)."""
     for t in doc.element.body.iter(qn("w:t")):  # keep the blank for the number after "Số:"
         if t.text and "  " in t.text:
             t.set(qn("xml:space"), "preserve")
@@ -1183,8 +1183,8 @@ def save(doc, title: str, subject: str = "{{ plan.title }}") -> bytes:
     props.title = title
     props.subject = subject
     props.author = props.last_modified_by = "Văn phòng Sở Xây dựng tỉnh Đắk Lắk"
-    props.keywords = "CCHC; báo cáo; Sở Xây dựng Đắk Lắk"
-    props.comments = "Mẫu báo cáo (docxtpl). Danh sách trường: docs/templates.md"
+    props.keywords = keywords
+    props.comments = comments
     props.created = props.modified = FIXED_TIME
     props.last_printed = FIXED_TIME
     props.revision = 1

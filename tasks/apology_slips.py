@@ -20,8 +20,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from tasks.compile import date_line
 from tasks.dates import format_vn
 from tasks.errors import DeliveryError, OutputError
@@ -30,6 +28,7 @@ from tasks.models import Records
 from tasks.outbox import append_json_lines, safe_file_stem
 from tasks.plan import Plan
 from tasks.rules.apologies import ApologySettings
+from tasks.rules.base import optional_date
 from tasks.settings import Settings
 from tasks.stage import stage_task
 
@@ -71,10 +70,6 @@ class Slip:
         }
 
 
-def _date(value: Any) -> date | None:
-    return None if value is None or pd.isna(value) else value
-
-
 def slips_due(records: Records, plan: Plan, as_of: date, dossier: str | None = None) -> list[Slip]:
     """Dossiers that need a slip on ``as_of`` (only ``dossier`` when given), in due-date order."""
     settings = plan.rules.get("apologies")
@@ -84,8 +79,10 @@ def slips_due(records: Records, plan: Plan, as_of: date, dossier: str | None = N
     for row in records.dossiers.sort_values(["due", "row"], kind="stable").itertuples():
         if dossier is not None and row.code != dossier:
             continue
-        returned = _date(row.returned)
-        if _date(row.apology_date) is not None or (returned is not None and returned <= row.due):
+        returned = optional_date(row.returned)
+        if optional_date(row.apology_date) is not None or (
+            returned is not None and returned <= row.due
+        ):
             continue
         if returned is None and row.due - timedelta(days=lead) > as_of:
             continue  # not yet within the lead time
@@ -98,7 +95,7 @@ def slips_due(records: Records, plan: Plan, as_of: date, dossier: str | None = N
                 applicant=row.applicant,
                 reason=row.reason,
                 due=row.due,
-                new_due=_date(row.new_due),
+                new_due=optional_date(row.new_due),
                 returned=returned,
                 late=returned is not None or as_of > row.due,
             )

@@ -28,6 +28,7 @@ from tasks.rules.base import (
     Scope,
     UnitVerdict,
     in_window,
+    optional_date,
     status_json,
 )
 
@@ -54,16 +55,12 @@ def apology_status(apology_date: date | None, due: date, days_before: int) -> St
     return StatusDate(ON_TIME if apology_date <= latest else LATE, apology_date, latest)
 
 
-def _date(value: Any) -> date | None:
-    return None if value is None or pd.isna(value) else value
-
-
 def late_dossiers(scope: Scope, days_before: int) -> list[dict[str, Any]]:
     """Dossiers due in the window that are late, in due-date order."""
     dossiers = scope.records.dossiers[in_window(scope.records.dossiers, "due", scope.window)]
     found = []
     for d in dossiers.sort_values(["due", "row"], kind="stable").itertuples():
-        returned, new_due = _date(d.returned), _date(d.new_due)
+        returned, new_due = optional_date(d.returned), optional_date(d.new_due)
         if not is_late(d.due, returned, scope.as_of):
             continue
         found.append(
@@ -73,7 +70,7 @@ def late_dossiers(scope: Scope, days_before: int) -> list[dict[str, Any]]:
                 "procedure": d.procedure,
                 "due": d.due,
                 "returned": returned,
-                "apology": apology_status(_date(d.apology_date), d.due, days_before),
+                "apology": apology_status(optional_date(d.apology_date), d.due, days_before),
                 "apology_number": d.apology_number or "",
                 "new_due": new_due,
                 "missed_new_due": new_due is not None and is_late(new_due, returned, scope.as_of),
@@ -175,7 +172,7 @@ class Apologies(Rule):
         for row in scope.records.dossiers.itertuples():
             if row.unit not in active:
                 continue
-            open_ = _date(row.returned) is None and pd.isna(row.apology_date)
+            open_ = optional_date(row.returned) is None and pd.isna(row.apology_date)
             if open_ and scope.as_of <= row.due <= warn_until:
                 latest = row.due - timedelta(days=settings.days_before_due)
                 owed.setdefault(row.unit, []).append(

@@ -183,6 +183,11 @@ def status_context(units: pd.DataFrame, by_status: dict[str, list[str]]) -> dict
     }
 
 
+def optional_date(value: Any) -> date | None:
+    """A date cell of an optional date column: None for a blank (None, NaT or NaN in a frame)."""
+    return None if value is None or pd.isna(value) else value
+
+
 def names(units: pd.DataFrame, codes: list[str]) -> str:
     """``Phòng A; Phòng B``: the units' names in roster order."""
     wanted = set(codes)

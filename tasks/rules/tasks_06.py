@@ -12,15 +12,21 @@ gian", and its problem record says so).
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from typing import Any
 
-import pandas as pd
 from pydantic import Field
 
 from tasks.contract import TASK_CLEAR
 from tasks.dates import format_vn
-from tasks.rules.base import Item, Outcome, Rule, RuleSettings, Scope, UnitVerdict
+from tasks.rules.base import (
+    Item,
+    Outcome,
+    Rule,
+    RuleSettings,
+    Scope,
+    UnitVerdict,
+    optional_date,
+)
 from tasks.text import match_key
 
 
@@ -29,10 +35,6 @@ class TaskSettings(RuleSettings):
     remind_working_days_before: int = Field(default=3, ge=0, le=30)
     # After the deadline, remind again every so many days while the task is not done.
     remind_overdue_every_days: int = Field(default=7, ge=1)
-
-
-def _date(value: Any) -> date | None:
-    return None if value is None or pd.isna(value) else value
 
 
 def task_id(unit: str, task: str) -> str:
@@ -53,7 +55,7 @@ def due_tasks(scope: Scope) -> list[dict[str, Any]]:
     found = []
     tasks = scope.records.tasks.sort_values(["due", "row"], kind="stable", na_position="last")
     for t in tasks.itertuples():
-        due, done = _date(t.due), _date(t.done)
+        due, done = optional_date(t.due), optional_date(t.done)
         if due is None or due > last:
             continue
         found.append(
@@ -176,8 +178,8 @@ class Tasks06(Rule):
             scope.as_of, settings.remind_working_days_before
         )
         for t in scope.records.tasks.itertuples():
-            due = _date(t.due)
-            if t.unit not in active or due is None or _date(t.done) is not None:
+            due = optional_date(t.due)
+            if t.unit not in active or due is None or optional_date(t.done) is not None:
                 continue
             ident, label = task_id(t.unit, t.task), task_label(t.task)
             if scope.as_of <= due <= warn_until:

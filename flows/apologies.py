@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 from prefect.states import State
 
 from flows.alerting import alert_office
 from flows.common import start_job, unwalked, user_failure
 from tasks.apology_slips import issued_before, make_slips_task, send_slips_task, slips_due
+from tasks.artifacts import publish_slips
 from tasks.collect import read_source_task
 from tasks.errors import CchcError, DeliveryError
 from tasks.normalize import normalize_task
@@ -48,16 +48,7 @@ def apologies(
         failed = send_slips_task(made, records, job.plan, job.settings, job.as_of, send, force)
     except CchcError as err:
         return user_failure(err)
-    create_table_artifact(
-        key="phieu-xin-loi",
-        table=[
-            {"Mã hồ sơ": s.code, "Đơn vị": s.unit_name, "Hẹn trả": f"{s.due:%d/%m/%Y}",
-             "Tệp": str(path)}
-            for s, path in made
-        ]
-        or [{"Kết quả": f"Ngày {job.as_of:%d/%m/%Y} không có hồ sơ nào cần lập phiếu xin lỗi"}],
-        description=f"Phiếu xin lỗi lập ngày {job.as_of:%d/%m/%Y}",
-    )  # fmt: skip
+    publish_slips(made, job.as_of)
     if failed:  # red in the UI; the other units' e-mails went out, these are tried next run
         units = "; ".join(f"{unit}: {why}" for unit, why in failed.items())
         return user_failure(DeliveryError(f"Chưa gửi được phiếu xin lỗi cho {units}"))

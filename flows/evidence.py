@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 from prefect.states import State
 
 from flows.alerting import alert_office
 from flows.common import start_job, unwalked, user_failure
+from tasks.artifacts import publish_evidence
 from tasks.collect import read_source_task
 from tasks.errors import CchcError, SettingsError
 from tasks.evidence import INDEX_FILE, build_pack_task
@@ -45,21 +44,11 @@ def evidence(
         )  # fmt: skip
     except CchcError as err:
         return user_failure(err)
-    criteria = Counter(i.criterion.split(", tháng")[0] for i in items)  # months together
-    states = Counter(i.state.split(" (")[0] for i in items if i.state)
-    create_markdown_artifact(
-        key=f"tai-lieu-kiem-chung-{year}",
-        markdown="\n".join(
-            [f"# Tài liệu kiểm chứng năm {year}", "", f"Tệp: `{archive}`", ""]
-            + [f"- {c}: {n} mục" for c, n in criteria.items()]
-            + ["", "Đường dẫn: " + (", ".join(f"{s} {n}" for s, n in states.items()) or "không có")]
-        ),
-        description=f"Bộ tài liệu kiểm chứng năm {year}",
-    )
+    links = publish_evidence(items, archive, year)
     return {
         "folder": str(folder),
         "index": str(folder / INDEX_FILE),
         "zip": str(archive),
         "items": len(items),
-        "links": dict(states),
+        "links": links,
     }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import pandas as pd
@@ -21,6 +23,10 @@ from tasks.outbox import read_send_log
 from tasks.posted import posted_problems, qr_cards, without_link
 from tasks.reminders import UnitReminder
 from tasks.verify import Findings
+
+if TYPE_CHECKING:  # not imported at run time: every flow imports this module
+    from tasks.apology_slips import Slip
+    from tasks.evidence import Evidence
 
 
 def _key(text: str) -> str:
@@ -248,3 +254,34 @@ def qr_sheet_outcome(
         "problems": [p.to_json() for p in bad],
         "no_pdf": no_pdf,
     }
+
+
+def publish_slips(made: list[tuple[Slip, Path]], day: date) -> None:
+    """The apology slips made today, one row each."""
+    create_table_artifact(
+        key="phieu-xin-loi",
+        table=[
+            {"Mã hồ sơ": s.code, "Đơn vị": s.unit_name, "Hẹn trả": f"{s.due:%d/%m/%Y}",
+             "Tệp": str(path)}
+            for s, path in made
+        ]
+        or [{"Kết quả": f"Ngày {day:%d/%m/%Y} không có hồ sơ nào cần lập phiếu xin lỗi"}],
+        description=f"Phiếu xin lỗi lập ngày {day:%d/%m/%Y}",
+    )  # fmt: skip
+
+
+def publish_evidence(items: list[Evidence], archive: Path, year: int) -> dict[str, int]:
+    """The evidence pack's summary: items per criterion (the months of the website together)
+    and the links by state; returns the latter."""
+    criteria = Counter(i.criterion.split(", tháng")[0] for i in items)
+    states = Counter(i.state.split(" (")[0] for i in items if i.state)
+    create_markdown_artifact(
+        key=f"tai-lieu-kiem-chung-{year}",
+        markdown="\n".join(
+            [f"# Tài liệu kiểm chứng năm {year}", "", f"Tệp: `{archive}`", ""]
+            + [f"- {c}: {n} mục" for c, n in criteria.items()]
+            + ["", "Đường dẫn: " + (", ".join(f"{s} {n}" for s, n in states.items()) or "không có")]
+        ),
+        description=f"Bộ tài liệu kiểm chứng năm {year}",
+    )
+    return dict(states)

@@ -40,7 +40,7 @@ def apologies(
         records, _ = normalize_task(unwalked(raw), job.plan)
         records = known_on(records, job.as_of)
         output = job.settings.output_dir
-        done = set() if force else issued_before(output)
+        done = set() if force else issued_before(job.settings)
         wanted = slips_due(records, job.plan, job.as_of, dossier)
         made = make_slips_task(
             [s for s in wanted if s.code not in done], job.plan, job.as_of, output

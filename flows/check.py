@@ -13,6 +13,7 @@ from tasks.artifacts import publish_problems
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.errors import CchcError, SheetStructureError
 from tasks.normalize import normalize_task
+from tasks.storage import Storage
 
 
 @flow(
@@ -28,7 +29,10 @@ def check(source: str | None = None) -> dict[str, Any] | State:
     try:
         job = start_job(None, source)
         raw = read_source_task(job.settings)
-        save_snapshot_task(unwalked(raw), job.settings.output_dir / "kiem-tra" / "snapshots")
+        snapshot = save_snapshot_task(
+            unwalked(raw), job.settings.output_dir / "kiem-tra" / "snapshots"
+        )
+        Storage.of(job.settings).store([snapshot])
         _, problems = normalize_task(unwalked(raw), job.plan)
     except SheetStructureError as err:
         publish_problems(err.problems, "kiem-tra")

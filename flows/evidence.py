@@ -14,6 +14,7 @@ from tasks.collect import read_source_task
 from tasks.errors import CchcError, SettingsError
 from tasks.evidence import INDEX_FILE, build_pack_task
 from tasks.normalize import normalize_task
+from tasks.storage import Storage
 from tasks.verify import known_on
 
 
@@ -38,10 +39,14 @@ def evidence(
             raise SettingsError(f"Năm {year} không phải năm của Kế hoạch ({job.plan.plan.year}).")
         raw = read_source_task(job.settings)
         records, _ = normalize_task(unwalked(raw), job.plan)
+        storage = Storage.of(job.settings)
+        for made_by_other_runs in (f"{year}*/*.docx", "phieu-xin-loi/*.docx", "ma-qr/*.docx"):
+            storage.fetch_missing(made_by_other_runs)  # a worker packs what any worker made
         folder, archive, items = build_pack_task(
             known_on(records, job.as_of), job.plan, year, job.as_of,
             job.settings.output_dir, check_links,
         )  # fmt: skip
+        storage.store([folder / INDEX_FILE, archive])
     except CchcError as err:
         return user_failure(err)
     links = publish_evidence(items, archive, year)

@@ -15,6 +15,7 @@ from tasks.errors import CchcError
 from tasks.normalize import normalize_task
 from tasks.posted import QR_FOLDER
 from tasks.qr_sheet import build_qr_sheet_task, to_pdf_task
+from tasks.storage import Storage
 
 
 @flow(
@@ -31,10 +32,11 @@ def qr_sheets(source: str | None = None) -> dict[str, Any] | State:
         job = start_job(None, source)
         folder = job.settings.output_dir / QR_FOLDER
         raw = read_source_task(job.settings)
-        save_snapshot_task(unwalked(raw), folder / "snapshots")
+        snapshot = save_snapshot_task(unwalked(raw), folder / "snapshots")
         records, problems = normalize_task(unwalked(raw), job.plan)
         docx = build_qr_sheet_task(records, job.plan, folder)
         pdf, no_pdf = to_pdf_task(docx)
+        Storage.of(job.settings).store(p for p in (snapshot, docx, pdf) if p)
     except CchcError as err:
         return user_failure(err)
     return qr_sheet_outcome(records, problems, docx, pdf, no_pdf)

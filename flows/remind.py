@@ -20,6 +20,7 @@ from tasks.errors import CchcError, DeliveryError
 from tasks.normalize import normalize_task
 from tasks.reminders import due_reminders
 from tasks.rules import work_calendar
+from tasks.storage import Storage
 
 
 @flow(
@@ -49,7 +50,10 @@ def remind(
                 f"không gửi nhắc việc cho ngày đã qua."
             )
         raw = read_source_task(job.settings)
-        save_snapshot_task(unwalked(raw), job.settings.output_dir / "nhac-viec" / "snapshots")
+        snapshot = save_snapshot_task(
+            unwalked(raw), job.settings.output_dir / "nhac-viec" / "snapshots"
+        )
+        Storage.of(job.settings).store([snapshot])
         records, _ = normalize_task(unwalked(raw), job.plan)
         owed = due_reminders(records, job.plan, job.as_of)
         reminded, no_email, failed = send_reminders_task(

@@ -37,6 +37,7 @@ from tasks.document import DEFAULT_TEMPLATE
 from tasks.errors import CchcError
 from tasks.integrity import backdated_task
 from tasks.normalize import normalize_task
+from tasks.storage import Storage
 from tasks.verify import verify_task
 
 
@@ -92,6 +93,7 @@ def report(
         the_period = resolve_period(period, job, kind, date_from, date_to)
         progress = Progress(f"Lập báo cáo {the_period.label}")
         output = job.settings.output_dir
+        storage = Storage.of(job.settings)
         folder = period_folder(output, the_period.key)
         if snapshot:
             raw = load_snapshot_task(Path(snapshot))
@@ -99,13 +101,17 @@ def report(
         else:
             raw = read_source_task(job.settings)
             snapshot_path = save_snapshot_task(unwalked(raw), folder / "snapshots")
-            prune_snapshots_task(output, job.plan.retention.snapshot_days, job.as_of)
+            storage.store([snapshot_path])
+            storage.fetch_missing("*/snapshots/*")  # the other workers' ones: the back-dated check
+            old = prune_snapshots_task(output, job.plan.retention.snapshot_days, job.as_of)
+            storage.remove(old)
         progress(25)
         records, problems = normalize_task(unwalked(raw), job.plan)
         backdated = backdated_task(records, job.plan, the_period, output, raw.read_at)
         findings = verify_task(records, job.plan, the_period, job.as_of, problems, backdated)
         progress(50)
         compiled = compile_report_task(findings, job.plan, folder, DEFAULT_TEMPLATE)
+        storage.store([compiled.result_path, compiled.document_path, compiled.section_path])
         mail = compose_report_mail(findings, job.plan, compiled)
         office_mail = compose_office_mail(findings, job.plan, compiled)
         progress(75)

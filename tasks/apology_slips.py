@@ -31,6 +31,7 @@ from tasks.rules.apologies import ApologySettings
 from tasks.rules.base import optional_date
 from tasks.settings import Settings
 from tasks.stage import stage_task
+from tasks.storage import Storage
 
 SLIPS_FOLDER = "phieu-xin-loi"
 SLIPS_LOG = "da-lap.jsonl"
@@ -107,9 +108,10 @@ def slips_folder(output_dir: Path) -> Path:
     return output_dir / SLIPS_FOLDER
 
 
-def issued_before(output_dir: Path) -> set[str]:
-    """Dossier codes a slip was made for by an earlier run."""
-    path = slips_folder(output_dir) / SLIPS_LOG
+def issued_before(settings: Settings) -> set[str]:
+    """Dossier codes a slip was made for by an earlier run, on any worker."""
+    path = slips_folder(settings.output_dir) / SLIPS_LOG
+    Storage.of(settings).fetch(path)
     if not path.exists():
         return set()
     codes = set()
@@ -143,14 +145,17 @@ def make_slips(
 make_slips_task = stage_task("Lập phiếu xin lỗi")(make_slips)
 
 
-def record_issued(output_dir: Path, slips: list[tuple[Slip, Path]], as_of: date) -> None:
+def record_issued(settings: Settings, slips: list[tuple[Slip, Path]], as_of: date) -> None:
     entries = [
         {"dossier": s.code, "unit": s.unit, "as_of": as_of.isoformat(), "file": path.name}
         for s, path in slips
     ]
-    path = slips_folder(output_dir) / SLIPS_LOG
+    path = slips_folder(settings.output_dir) / SLIPS_LOG
+    storage = Storage.of(settings)
     try:
-        append_json_lines(path, entries)
+        storage.store(file for _, file in slips)
+        with storage.exclusive(path):
+            append_json_lines(path, entries)
     except OSError as err:
         raise OutputError(f"Không ghi được nhật ký phiếu xin lỗi {path}: {err.strerror}") from err
 
@@ -220,7 +225,7 @@ def send_slips(
         except DeliveryError as err:
             failed[unit] = str(err)
             continue
-        record_issued(settings.output_dir, theirs, as_of)
+        record_issued(settings, theirs, as_of)
     return failed
 
 

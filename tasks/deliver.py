@@ -27,6 +27,7 @@ from tasks.plan import Plan
 from tasks.reminders import UnitReminder
 from tasks.settings import REPO_ROOT, Settings
 from tasks.stage import stage_task
+from tasks.storage import Storage
 from tasks.verify import Findings
 
 logger = logging.getLogger(__name__)
@@ -163,9 +164,10 @@ REMINDED_LOG = "nhac-viec.jsonl"
 DELIVERED = ("sent", "duplicate")
 
 
-def already_reminded(output_dir: Path) -> set[tuple[str, str]]:
-    """(unit code, item key) pairs reminded before: each item is reminded once."""
-    path = output_dir / REMINDED_LOG
+def already_reminded(settings: Settings) -> set[tuple[str, str]]:
+    """(unit code, item key) pairs reminded before, by any worker: each item is reminded once."""
+    path = settings.output_dir / REMINDED_LOG
+    Storage.of(settings).fetch(path)
     if not path.exists():
         return set()
     done: set[tuple[str, str]] = set()
@@ -180,12 +182,12 @@ def already_reminded(output_dir: Path) -> set[tuple[str, str]]:
     return done
 
 
-def record_reminded(output_dir: Path, unit: str, keys: list[str], when: date) -> None:
-    path = output_dir / REMINDED_LOG
+def record_reminded(settings: Settings, unit: str, keys: list[str], when: date) -> None:
+    path = settings.output_dir / REMINDED_LOG
     entries = [{"unit": unit, "item": key, "date": when.isoformat()} for key in keys]
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        append_json_lines(path, entries)
+        with Storage.of(settings).exclusive(path):
+            append_json_lines(path, entries)
     except OSError as err:
         raise OutputError(f"Không ghi được nhật ký nhắc việc {path}: {err.strerror}") from err
 
@@ -284,7 +286,7 @@ def send_reminders(
     Office's summary and reminded again on the next run. Returns (reminded, units without an e-mail
     address, {unit code: why its e-mail could not be sent}).
     """
-    done = set() if force else already_reminded(settings.output_dir)
+    done = set() if force else already_reminded(settings)
     reminded, no_email, failed = [], [], {}
     if send and not settings.sends_mail:
         logger.warning(
@@ -309,7 +311,7 @@ def send_reminders(
             continue
         if really_sent(result, settings, send):
             keys = [i.key for i in reminder.items]
-            record_reminded(settings.output_dir, reminder.code, keys, as_of)
+            record_reminded(settings, reminder.code, keys, as_of)
         reminded.append(reminder)
     if reminded or no_email:
         summary = compose_reminder_summary(reminded, no_email, plan, as_of, failed)
@@ -321,7 +323,7 @@ def send_reminders(
                 if reminder.code in failed:
                     continue
                 keys = [i.key for i in reminder.items]
-                record_reminded(settings.output_dir, reminder.code, keys, as_of)
+                record_reminded(settings, reminder.code, keys, as_of)
     return reminded, no_email, failed
 
 

@@ -34,14 +34,15 @@ from tasks.mail_message import (
     parse_sender,
 )
 from tasks.outbox import (
+    SEND_LOG_NAME,
     append_send_log,
     entry_day,
     latest_delivery,
     read_send_log,
-    send_log_lock,
     write_outbox,
 )
 from tasks.settings import Settings
+from tasks.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ def deliver_mail(
     except OSError as err:
         raise OutputError(f"Không tạo được thư mục kết quả {output_dir}: {err.strerror}") from err
 
-    with send_log_lock(output_dir):
+    storage = Storage.of(settings, output_dir)
+    with storage.exclusive(output_dir / SEND_LOG_NAME):
         previous = latest_delivery(read_send_log(output_dir), mail.key, recipients, counted)
         if previous and previous.get("content_hash") == mail.content_hash and not force:
             logger.info(
@@ -146,6 +148,7 @@ def deliver_mail(
         if smtp is None:
             path = write_outbox(output_dir, mail.key, message)
             append_send_log(output_dir, {**entry, "status": "outbox", "path": str(path)})
+            storage.store([path])
             logger.info("Chưa cấu hình SMTP: thư “%s” được ghi vào %s.", mail.key, path)
             return SendResult("outbox", mail.key, message_id, path, replaces)
 

@@ -3,7 +3,8 @@
 ``<output>/send-log.jsonl`` (append-only JSON lines) records every e-mail sent or written to
 ``<output>/outbox/<key>.eml`` (no SMTP host: DESIGN §5), so that the same key, recipients and
 content are never sent twice unless forced: a redeploy can start two identical scheduled runs
-(DESIGN §7). ``send_log_lock`` lets one delivery at a time read and append the log.
+(DESIGN §7). ``Storage.exclusive`` (tasks/storage.py) lets one delivery at a time, on any
+worker, read and append the log.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from filelock import FileLock
 from slugify import slugify
 
 from tasks.errors import OutputError
@@ -25,7 +25,6 @@ from tasks.settings import TIMEZONE
 logger = logging.getLogger(__name__)
 
 SEND_LOG_NAME = "send-log.jsonl"
-SEND_LOCK_NAME = "send-log.lock"
 OUTBOX_DIR_NAME = "outbox"
 # What a stem may not hold (path separators, dots, colons, control characters...): "-" instead.
 _NOT_IN_STEM = r"[^A-Za-z0-9_-]+"
@@ -141,12 +140,6 @@ def entry_day(entry: dict[str, Any]) -> str:
         return datetime.fromisoformat(at).date().isoformat()
     except ValueError:
         return _now().date().isoformat()
-
-
-def send_log_lock(output_dir: Path) -> FileLock:
-    """One delivery at a time per output folder: two identical runs must not both send.
-    Waits as long as the other delivery takes (an SMTP send with its retries)."""
-    return FileLock(output_dir / SEND_LOCK_NAME)
 
 
 def _now() -> datetime:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +28,9 @@ class Settings(BaseSettings):
     source: str = Field(default=str(SAMPLE_WORKBOOK))
     plan: Path = DEFAULT_PLAN
     output_dir: Path = Path("var")
+    # Where runs share their logs, snapshots and reports (DESIGN §8): a folder or an fsspec URL
+    # such as s3://bucket/cchc. Unset: the output folder itself (one machine).
+    storage: str | None = None
     google_credentials: Path | None = Field(
         default=None, validation_alias="GOOGLE_APPLICATION_CREDENTIALS"
     )
@@ -52,9 +57,21 @@ class Settings(BaseSettings):
         return bool(self.smtp_host)
 
 
+def _export_storage_settings(env_file: Path = Path(".env")) -> None:
+    """The storage library's own settings written in ``.env`` (``AWS_ENDPOINT_URL``,
+    ``AWS_ACCESS_KEY_ID``…: s3fs reads only the environment) reach it, as the systemd units'
+    ``EnvironmentFile=`` would; the environment's own values win."""
+    if not env_file.is_file():
+        return
+    for name, value in dotenv_values(env_file).items():
+        if name.startswith(("AWS_", "FSSPEC_")) and value is not None:
+            os.environ.setdefault(name, value)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with CLI overrides (None values are ignored)."""
     given = {k: v for k, v in overrides.items() if v is not None}
+    _export_storage_settings()
     try:
         return Settings(**given)  # type: ignore[arg-type]
     except ValidationError as err:

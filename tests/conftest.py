@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,13 @@ def prefect_harness() -> Iterator[None]:
 def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A clean environment for a flow run; returns its output folder."""
     monkeypatch.chdir(tmp_path)  # no stray .env from a developer's checkout
-    for name in ("CCHC_SOURCE", "CCHC_SMTP_HOST", "CCHC_PLAN", "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in (
+        "CCHC_SOURCE",
+        "CCHC_SMTP_HOST",
+        "CCHC_PLAN",
+        "CCHC_STORAGE",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CCHC_OUTPUT_DIR", str(tmp_path / "var"))
     return tmp_path / "var"
@@ -109,3 +116,19 @@ def serve_sample_sheet(
     monkeypatch.setenv("CCHC_SOURCE", f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0")
     monkeypatch.setenv("CCHC_SHEETS_ENDPOINT", emulator.url)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+
+
+@pytest.fixture(scope="session")
+def s3_environment() -> Iterator[dict[str, str]]:
+    """S3 on 127.0.0.1 (moto), its endpoint and keys set in this process's environment."""
+    from tests.s3_server import s3_server
+
+    with s3_server() as environment:
+        before = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
+        yield environment
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-later lint lock bench up down backup clean sample pictures
+.PHONY: demo test test-later lint lock bench up down backup clean sample pictures ui-pictures
 
 demo: $(STAMP)  ## run the monthly report on the bundled sample workbook
 	$(BIN)/cchc report --period 2026-05 --as-of 2026-06-05
@@ -60,6 +60,9 @@ sample: $(STAMP)  ## regenerate the bundled sample workbook
 
 pictures: $(STAMP)  ## re-render the report pictures in docs/ from the sample (LibreOffice, poppler)
 	$(BIN)/python docs/pictures.py
+
+ui-pictures: $(STAMP)  ## re-take the Prefect UI screenshots in docs/ (needs chromium; not in CI)
+	$(BIN)/python docs/ui_screenshot.py
 
 .PHONY: reliability
 reliability: $(STAMP)  ## bad-input, fault and secret tests; regenerates docs/reliability.md

@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-later lint lock bench up down clean sample pictures
+.PHONY: demo test test-later lint lock bench up down backup clean sample pictures ui-pictures
 
 demo: $(STAMP)  ## run the monthly report on the bundled sample workbook
 	$(BIN)/cchc report --period 2026-05 --as-of 2026-06-05
 
 test: $(STAMP)  ## lint, type-check and run the whole test suite
-	$(BIN)/ruff check flows tasks tests data benchmarks templates docs
-	$(BIN)/ruff format --check flows tasks tests data benchmarks templates docs
+	$(BIN)/ruff check flows tasks tests data benchmarks templates docs deploy
+	$(BIN)/ruff format --check flows tasks tests data benchmarks templates docs deploy
 	$(BIN)/mypy flows tasks benchmarks
 	$(BIN)/pytest $(PYTEST_PROCESSES) --durations=10
 
@@ -49,6 +49,9 @@ up: $(STAMP)  ## start the Prefect server and a worker, deploy every schedule, p
 down:  ## stop what `make up` started
 	bash deploy/down.sh
 
+backup: $(STAMP)  ## one owner-only archive of .env, config, templates, prefect.db and var/ state
+	$(BIN)/python deploy/backup.py $(CCHC_BACKUP_DIR)
+
 lock: $(STAMP)  ## refresh requirements.lock from pyproject.toml (names, versions and hashes only)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
@@ -57,6 +60,9 @@ sample: $(STAMP)  ## regenerate the bundled sample workbook
 
 pictures: $(STAMP)  ## re-render the report pictures in docs/ from the sample (LibreOffice, poppler)
 	$(BIN)/python docs/pictures.py
+
+ui-pictures: $(STAMP)  ## re-take the Prefect UI screenshots in docs/ (needs chromium; not in CI)
+	$(BIN)/python docs/ui_screenshot.py
 
 .PHONY: reliability
 reliability: $(STAMP)  ## bad-input, fault and secret tests; regenerates docs/reliability.md

@@ -16,6 +16,18 @@ PREFECT="$PWD/.venv/bin/prefect"
 RUN="var/run"
 LOG="var/log"
 mkdir -p "$RUN" "$LOG" "$PREFECT_HOME"
+# Prefect's own login on the API and the UI: created in .env on the first run and printed that
+# once (deploy/auth.py). Prefect reads .env from this folder itself; exported all the same, so
+# that every process started here has it whatever its folder.
+auth="$(.venv/bin/python deploy/auth.py --shell .env)"
+eval "$auth"
+
+open_api() {  # the API answers a request without the login (a server started before it existed)
+  .venv/bin/python - "$PREFECT_API_URL/admin/version" <<'PY' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=2)
+PY
+}
 
 healthy() {
   .venv/bin/python - "$PREFECT_API_URL/health" <<'PY' 2>/dev/null
@@ -56,6 +68,10 @@ echo "Khởi động Prefect server tại http://${HOST}:${PORT} ..."
 start server "$PREFECT" server start --host "$HOST" --port "$PORT"
 for _ in $(seq 1 90); do healthy && break; sleep 1; done
 healthy || { echo "LỖI: Prefect server không khởi động được, xem $LOG/server.log" >&2; exit 1; }
+if open_api; then
+  echo "CẢNH BÁO: server đang chạy không yêu cầu đăng nhập (khởi động trước khi có mật khẩu);" \
+    "chạy make down rồi make up." >&2
+fi
 
 for pool in "$POOL" "$WATCH_POOL"; do
   "$PREFECT" work-pool inspect "$pool" >/dev/null 2>&1 \
@@ -84,4 +100,5 @@ for pair in "worker:$POOL" "watchdog:$WATCH_POOL"; do
 done
 
 echo "Xong. Giao diện Prefect: http://${HOST}:${PORT}"
+echo "Mật khẩu đăng nhập: dòng PREFECT_SERVER_API_AUTH_STRING trong tệp .env"
 echo "Nhật ký: $LOG/  -  Dừng hệ thống: make down"

@@ -28,6 +28,7 @@ EXPECTED = {  # deployment -> cron; every one in Vietnam's time zone
     "canh-bao-hang-ngay": "0 9 * * 1-6",
 }
 WATCH_POOL = "cchc-canh-bao"  # the watchdog's own pool: it must run when the main worker is down
+AUTH = "cchc:kiem-thu"
 
 
 def free_port() -> int:
@@ -47,6 +48,10 @@ def server(tmp_path_factory):
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
         "CCHC_OUTPUT_DIR": str(home / "var"),
+        # With Prefect's own login on, as `make up` runs it: the server, `prefect deploy`, the
+        # workers, the runs and `cchc` must all send it (and a developer's .env cannot differ).
+        "PREFECT_SERVER_API_AUTH_STRING": AUTH,
+        "PREFECT_API_AUTH_STRING": AUTH,
     }
     # Plain `prefect deploy --all`, as any Prefect user runs it: nothing of ours in the environment.
     for name in ("CCHC_HOME", "CCHC_SOURCE", "CCHC_SMTP_HOST", "CCHC_PLAN"):
@@ -98,7 +103,9 @@ def client_call(env, coro_fn):
     from prefect.client.orchestration import PrefectClient
 
     async def run():
-        async with PrefectClient(api=env["PREFECT_API_URL"]) as client:
+        async with PrefectClient(
+            api=env["PREFECT_API_URL"], auth_string=env["PREFECT_API_AUTH_STRING"]
+        ) as client:
             return await coro_fn(client)
 
     return anyio.run(run)

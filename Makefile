@@ -73,3 +73,15 @@ reliability: $(STAMP)  ## bad-input, fault and secret tests; regenerates docs/re
 
 clean:
 	rm -rf $(VENV) var
+
+# --- The province (docs/province.md) ----------------------------------------------------------
+.PHONY: test-slow province-demo
+test-slow: $(STAMP)  ## the minutes-long tests: 130 agencies' reports at Google's real Sheets quota
+	$(BIN)/pytest -q -m slow --durations=5
+
+PROVINCE_DEMO := var/tinh-mau
+province-demo: $(STAMP)  ## 5 agencies' reports and the province roll-up, from sample workbooks
+	rm -rf $(PROVINCE_DEMO)
+	$(BIN)/python -m benchmarks.province --agencies 5 --out $(PROVINCE_DEMO)
+	$(BIN)/cchc report-agencies --period 2026-05 --as-of 2026-06-05 --agencies $(PROVINCE_DEMO)/agencies.yaml
+	$(BIN)/cchc rollup --period 2026-05 --as-of 2026-06-10 --agencies $(PROVINCE_DEMO)/agencies.yaml

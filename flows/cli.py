@@ -224,6 +224,102 @@ def qr_sheets_command(source: Source = None) -> None:
     typer.echo(f"Lỗi dữ liệu trong tab 'Thủ tục niêm yết': {len(out['problems'])} lỗi.")
 
 
+# --- The province: many agencies on one Prefect server (docs/province.md) -------------------
+
+AgenciesFile = Annotated[
+    str,
+    typer.Option("--agencies", help="Tệp danh sách cơ quan (mặc định config/agencies.yaml)."),
+]
+
+
+@app.command("deploy-agencies")
+def deploy_agencies_command(agencies: AgenciesFile = "config/agencies.yaml") -> None:
+    """Tạo/cập nhật deployment báo cáo tháng cho từng cơ quan trong tệp danh sách cơ quan."""
+    from pathlib import Path
+
+    from flows.agencies import deploy_agencies
+    from tasks.errors import CchcError
+
+    try:
+        from tasks.agencies import load_agencies
+
+        province = load_agencies(Path(agencies))
+        names = deploy_agencies(province)
+    except CchcError as err:
+        typer.echo(f"LỖI: {err}", err=True)
+        raise typer.Exit(1) from None
+    for name in names:
+        typer.echo(f"  {name}")
+    typer.echo(
+        f"Đã tạo/cập nhật {len(names)} deployment trên work pool '{province.work_pool}'; "
+        f"kết quả của mỗi cơ quan: {province.root}/<mã cơ quan>/<kỳ>/ket-qua.json."
+    )
+
+
+@app.command("report-agencies")
+def report_agencies_command(
+    period: Annotated[str, typer.Option(help="Kỳ báo cáo, ví dụ 2026-05.")],
+    agencies: AgenciesFile = "config/agencies.yaml",
+    as_of: AsOf = None,
+    parallel: Annotated[int, typer.Option(help="Số cơ quan chạy cùng lúc.")] = 2,
+) -> None:
+    """Chạy báo cáo của mọi cơ quan ngay trên máy này (không cần worker; thư chỉ ghi hộp thư đi)."""
+    from pathlib import Path
+
+    from flows.agencies import run_agencies_locally
+    from tasks.agencies import load_agencies
+    from tasks.errors import CchcError
+
+    try:
+        province = load_agencies(Path(agencies))
+    except CchcError as err:
+        typer.echo(f"LỖI: {err}", err=True)
+        raise typer.Exit(1) from None
+    runs = run_agencies_locally(province, period, as_of, parallel)
+    for run in runs:
+        state = "xong" if run.returncode == 0 else "LỖI"
+        typer.echo(f"  {run.code}: {state} ({run.seconds:.0f} giây)")
+        if run.returncode:
+            typer.echo("    " + run.output.strip().splitlines()[-1] if run.output.strip() else "")
+    failed = [r.code for r in runs if r.returncode]
+    typer.echo(f"Báo cáo {period}: {len(runs) - len(failed)}/{len(runs)} cơ quan xong.")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("rollup")
+def rollup_command(
+    period: Annotated[str, typer.Option(help="Kỳ báo cáo, ví dụ 2026-05.")],
+    agencies: Annotated[
+        str | None,
+        typer.Option(
+            "--agencies",
+            help="Tệp danh sách cơ quan (mặc định config/agencies.yaml nếu có; không có: mọi "
+            "thư mục trong --root).",
+        ),
+    ] = None,
+    root: Annotated[
+        str | None, typer.Option(help="Thư mục (hoặc URL fsspec) chứa kết quả các cơ quan.")
+    ] = None,
+    as_of: AsOf = None,
+    out: Annotated[str | None, typer.Option(help="Thư mục ghi tệp tổng hợp.")] = None,
+) -> None:
+    """Tổng hợp kết quả của mọi cơ quan trong kỳ: bảng .xlsx và báo cáo .docx cho Sở Nội vụ."""
+    from flows.rollup import rollup
+    from tasks.rollup import STATE_VN
+
+    result = _finish(rollup(period, agencies, root, as_of, out, return_state=True))
+    for name, path in result["files"].items():
+        typer.echo(f"  {name}: {path}")
+    rows = result["agencies"]
+    for row in rows:
+        if row["state"] != "ok":
+            why = STATE_VN[row["state"]] + (f" ({row['note']})" if row["note"] else "")
+            typer.echo(f"  Chưa tổng hợp: {row['name']} ({row['code']}) - {why}")
+    done = sum(1 for r in rows if r["state"] == "ok")
+    typer.echo(f"Tổng hợp {period}: {done}/{len(rows)} cơ quan có kết quả.")
+
+
 def use_running_server() -> str | None:
     """The API of the server `make up` started on this machine, when it answers and no other
     server is configured: runs then show in its UI, and no temporary server has to start."""

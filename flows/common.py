@@ -14,6 +14,7 @@ from prefect.runtime import deployment, flow_run
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
+from tasks.agencies import apply_agency, parse_agency
 from tasks.calendar import (
     Period,
     adhoc_period,
@@ -94,7 +95,13 @@ class Job:
 def start_job(as_of: str | None = None, source: str | None = None) -> Job:
     """Settings from the environment (``source`` overrides CCHC_SOURCE) and the validated plan."""
     settings = load_settings(source=source)
-    return Job(settings, load_plan(settings.plan), parse_as_of(as_of))
+    plan = load_plan(settings.plan)
+    if settings.agency:  # one agency of the province (its deployment sets CCHC_AGENCY)
+        try:
+            plan = apply_agency(plan, parse_agency(settings.agency))
+        except ValueError as err:
+            raise SettingsError(str(err)) from err
+    return Job(settings, plan, parse_as_of(as_of))
 
 
 def run_as_of(as_of: str | None) -> str | None:

@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     # "Tên <địa chỉ>": the display name units see in their inbox.
     mail_from: str = "Văn phòng Sở Xây dựng Đắk Lắk <vanphong@sxd.daklak.gov.vn>"
 
+    # --- The province (docs/province.md) ---------------------------------------------------
+    # One agency's identity and addresses (JSON), set by its deployment from the agencies file;
+    # unset: the plan file's agency, as for a single agency.
+    agency: str | None = None
+    # Google's Sheets quota, shared by every run on the Prefect server through a global rate
+    # limit: at most ``sheets_quota`` read (and, separately, write) requests in any
+    # ``sheets_quota_seconds`` (Google: 60 per minute per user). 0 = no limit.
+    sheets_quota: int = Field(default=60, ge=0)
+    sheets_quota_seconds: float = Field(default=60.0, gt=0)
+    # Seconds a run may wait for its turn under that limit before it gives up.
+    sheets_quota_wait: float = Field(default=1800.0, gt=0)
+    # Name prefix of the limits (``<prefix>-doc-reads``, ``<prefix>-doc-writes``).
+    sheets_rate_limit: str = "google-sheets"
+
     @property
     def sends_mail(self) -> bool:
         """No SMTP host means the outbox: e-mails are written as .eml files."""

@@ -33,6 +33,7 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 
 from tasks.errors import SourceError
 from tasks.settings import Settings
+from tasks.sheets_quota import SheetsQuota, quota_of
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,11 @@ class SheetsHTTPClient(gspread.HTTPClient):
         *,
         endpoint: str | None = None,
         policy: RetryPolicy | None = None,
+        quota: SheetsQuota | None = None,
     ) -> None:
         super().__init__(auth, session)
+        # Google's quota shared by every run on the Prefect server (tasks.sheets_quota).
+        self.quota = quota
         # Read before any request, so a 403 message can name the account to share with.
         self.account_email: str = getattr(auth, "service_account_email", "") or "(không rõ)"
         self.root: str | None = None
@@ -135,6 +139,10 @@ class SheetsHTTPClient(gspread.HTTPClient):
         while True:
             attempt += 1
             retry_after: float | None = None
+            if self.quota is not None:
+                # Every attempt is a request Google counts; the wait for a slot is not part of
+                # the retry budget (with many agencies it may be minutes).
+                started += self.quota.take(method)
             try:
                 response = self.session.request(
                     method=method,
@@ -345,7 +353,10 @@ def sheets_client(settings: Settings, policy: RetryPolicy | None = None) -> Shee
         budget = settings.sheets_retry_budget
         policy = RetryPolicy(timeout=min(RetryPolicy.timeout, budget / 2), budget=budget)
     return SheetsHTTPClient(
-        load_credentials(settings), endpoint=settings.sheets_endpoint, policy=policy
+        load_credentials(settings),
+        endpoint=settings.sheets_endpoint,
+        policy=policy,
+        quota=quota_of(settings),
     )
 
 

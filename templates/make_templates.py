@@ -1159,11 +1159,155 @@ def build_slip() -> bytes:
     )
 
 
+def build_province() -> bytes:
+    """The province summary for Sở Nội vụ (``cchc rollup``): every agency's results for a period,
+    in the Nghị định 30 layout. Each sentence rests on the province's plan (QĐ 1319/QĐ-UBND)
+    and the agencies' plans (periodic reports sent to Sở Nội vụ; the plans' requirements)."""
+    doc = new_document()
+    header_block(doc)
+    para(doc, "BÁO CÁO", CENTERED, bold=True, before=18)
+    para(
+        doc,
+        "Tổng hợp kết quả thông tin, tuyên truyền cải cách hành chính\n"
+        "{{ period.label }} của các cơ quan",
+        CENTERED,
+        bold=True,
+    )
+    rule(doc, 40, TEXT_WIDTH_MM)
+    para(doc, "", CENTERED, after=6)
+    para(
+        doc,
+        "Thực hiện Quyết định số 1319/QĐ-UBND ngày 29/4/2026 của UBND tỉnh về việc Ban hành Kế "
+        "hoạch thông tin, tuyên truyền cải cách hành chính tỉnh Đắk Lắk năm 2026, các cơ quan "
+        "thực hiện kế hoạch thông tin, tuyên truyền cải cách hành chính năm 2026 của mình và báo "
+        "cáo kết quả định kỳ gửi Sở Nội vụ. Sở Nội vụ tổng hợp kết quả "
+        "{{ period.label }} như sau:",
+    )
+    para(doc, "I. TÌNH HÌNH BÁO CÁO CỦA CÁC CƠ QUAN", H1)
+    para(
+        doc,
+        "Có {{ agencies.reported }}/{{ agencies.total }} cơ quan đã có kết quả {{ period.label }}.",
+    )
+    para(doc, "{%p if agencies.missing %}")
+    para(doc, "Cơ quan chưa có kết quả {{ period.label }} ({{ agencies.missing|length }}):")
+    para(doc, "{%p for a in agencies.missing %}")
+    para(doc, "- {{ a.name }} ({{ a.code }});")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p endif %}")
+    para(doc, "{%p if agencies.other %}")
+    para(doc, "Cơ quan có tệp kết quả chưa tổng hợp được ({{ agencies.other|length }}):")
+    para(doc, "{%p for a in agencies.other %}")
+    para(doc, "- {{ a.name }} ({{ a.code }}): {{ a.why }};")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p endif %}")
+    para(doc, "{%p if agencies.reported %}")
+    para(doc, "II. KẾT QUẢ THỰC HIỆN", H1)
+    para(doc, "1. Tin, bài về cải cách hành chính trên trang thông tin điện tử", H2)
+    para(
+        doc,
+        "Yêu cầu: ít nhất {{ '%02d'|format(website.required) }} tin/bài viết về cải cách hành "
+        "chính mỗi tháng trên trang thông tin điện tử của cơ quan. Kết quả: {{ website.met }}/"
+        "{{ website.applies }} cơ quan đạt{% if website.behind_text %}; chưa đạt: "
+        "{{ website.behind_text }}{% endif %}.",
+    )
+    para(doc, "2. Cụ thể hóa nội dung tuyên truyền", H2)
+    para(
+        doc,
+        "Số đơn vị trực thuộc các cơ quan cụ thể hóa nội dung tuyên truyền: "
+        "{{ concretization.on_time }} đúng hạn, {{ concretization.late }} trễ hạn, "
+        "{{ concretization.missing }} chưa thực hiện{% if concretization.not_due %}, "
+        "{{ concretization.not_due }} chưa đến hạn{% endif %}. {{ concretization.all_done }}/"
+        "{{ concretization.applies }} cơ quan có mọi đơn vị cụ thể hóa đúng hạn"
+        "{% if concretization.behind_text %}; chưa: {{ concretization.behind_text }}"
+        "{% endif %}.",
+    )
+    para(doc, "3. Xin lỗi bằng văn bản khi hồ sơ trễ hẹn", H2)
+    para(
+        doc,
+        "{% if apologies.dossiers %}Có {{ apologies.dossiers }} hồ sơ trễ hẹn; phiếu xin lỗi "
+        "đúng hạn: {{ apologies.on_time }}, trễ: {{ apologies.late }}, chưa có: "
+        "{{ apologies.missing }}. {{ apologies.all_done }}/{{ apologies.applies }} cơ quan có "
+        "hồ sơ trễ hẹn đã xin lỗi đúng hạn mọi hồ sơ{% if apologies.behind_text %}; chưa: "
+        "{{ apologies.behind_text }}{% endif %}.{% else %}Các cơ quan không có hồ sơ trễ hẹn "
+        "trong kỳ.{% endif %}",
+    )
+    para(doc, "4. Báo cáo định kỳ của các phòng, đơn vị", H2)
+    para(
+        doc,
+        "Báo cáo định kỳ của các phòng, đơn vị gửi cơ quan: {{ unit_reports.on_time }} đúng "
+        "hạn, {{ unit_reports.late }} trễ hạn, {{ unit_reports.missing }} chưa gửi"
+        "{% if unit_reports.not_due %}, {{ unit_reports.not_due }} chưa đến hạn{% endif %}. "
+        "{{ unit_reports.all_done }}/{{ unit_reports.applies }} cơ quan nhận đủ, đúng hạn"
+        "{% if unit_reports.behind_text %}; chưa: {{ unit_reports.behind_text }}{% endif %}.",
+    )
+    para(doc, "5. Sản phẩm tuyên truyền", H2)
+    para(
+        doc,
+        "Tổng số {{ products }} tin, bài, sản phẩm tuyên truyền, theo 07 nội dung và các hình "
+        "thức tuyên truyền:",
+    )
+    data_table(
+        doc,
+        [15, 110, 40],
+        ["STT", "Nội dung tuyên truyền", "Số sản phẩm"],
+        "r in by_area",
+        [C("{{ r.stt }}", align=CENTER), C("{{ r.name }}"), C("{{ r.count }}", align=CENTER)],
+        [C(""), C("Cộng"), C("{{ products }}", align=CENTER)],
+    )
+    para(doc, "", after=6)
+    data_table(
+        doc,
+        [15, 110, 40],
+        ["STT", "Hình thức tuyên truyền", "Số sản phẩm"],
+        "r in by_channel",
+        [C("{{ r.stt }}", align=CENTER), C("{{ r.name }}"), C("{{ r.count }}", align=CENTER)],
+        [C(""), C("Cộng"), C("{{ products }}", align=CENTER)],
+    )
+    para(doc, "III. THỨ TỰ CÁC CƠ QUAN", H1, before=6)
+    para(
+        doc,
+        "Để gắn công tác tuyên truyền với công tác thi đua, khen thưởng, các cơ quan được xếp "
+        "theo tỷ lệ thực hiện đúng hạn các yêu cầu nêu tại mục II (bình quân, cùng trọng số, "
+        "chỉ tính yêu cầu có phát sinh trong kỳ; bằng điểm thì theo số sản phẩm tuyên truyền):",
+    )
+    para(doc, "{%p for c in criteria %}")
+    para(doc, "- {{ c }};")
+    para(doc, "{%p endfor %}")
+    data_table(
+        doc,
+        [20, 95, 25, 25],
+        ["Thứ tự", "Cơ quan", "Điểm (%)", "Sản phẩm"],
+        "r in ranking",
+        [
+            C("{{ r.rank }}", align=CENTER),
+            C("{{ r.name }} ({{ r.code }})"),
+            C("{{ r.score }}", align=CENTER),
+            C("{{ r.products }}", align=CENTER),
+        ],
+    )
+    para(doc, "{%p endif %}")
+    para(
+        doc,
+        "Trên đây là báo cáo tổng hợp kết quả thông tin, tuyên truyền cải cách hành chính "
+        "{{ period.label }} của các cơ quan./.",
+        before=6,
+        keep_next=True,
+    )
+    signature_block(doc)
+    return save(
+        doc,
+        "Tổng hợp kết quả thông tin, tuyên truyền cải cách hành chính {{ period.label }}",
+        subject="Tổng hợp toàn tỉnh",
+        keywords="CCHC; tổng hợp; Sở Nội vụ",
+    )
+
+
 TEMPLATES = {
     "bao-cao.docx": build_report,
     "long-ghep-cchc.docx": build_section,
     "phieu-xin-loi.docx": build_slip,
     "ma-qr-niem-yet.docx": build_qr_sheet,
+    "tong-hop-tinh.docx": build_province,
 }
 
 

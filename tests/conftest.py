@@ -14,6 +14,10 @@ from tasks.plan import Plan, load_plan
 from tasks.settings import DEFAULT_PLAN
 from tests.sheets_emulator import ACCOUNT_EMAIL, ACCOUNT_KEY_ID, SheetsEmulator
 
+# The shared Sheets rate limit (tasks/sheets_quota.py) would pace every test's requests at
+# Google's 60 a minute on the session's Prefect server; the tests of the quota set their own.
+os.environ.setdefault("CCHC_SHEETS_QUOTA", "0")
+
 
 @pytest.fixture(scope="session")
 def plan() -> Plan:

@@ -115,6 +115,7 @@ class Logged:
     path: str  # percent-decoded
     query: dict[str, list[str]]
     body: Any
+    at: float = 0.0  # time.time() when the request arrived (rate checks)
 
 
 class ApiError(Exception):
@@ -201,6 +202,10 @@ class SheetsEmulator:
     def api_calls(self, contains: str = "") -> list[Logged]:
         return [e for e in self.log if e.path != "/token" and contains in e.path]
 
+    def read_times(self) -> list[float]:
+        """Arrival times of the API's read requests (GET), for quota checks."""
+        return sorted(e.at for e in self.api_calls() if e.method == "GET")
+
     def writes(self) -> list[Logged]:
         return [e for e in self.api_calls() if e.method != "GET"]
 
@@ -216,7 +221,7 @@ class SheetsEmulator:
         else:
             body = json.loads(raw) if raw else None
         with self._lock:
-            self.log.append(Logged(method, path, query, body))
+            self.log.append(Logged(method, path, query, body, time.time()))
         headers: dict[str, str]
         try:
             if path == "/token":

@@ -3,7 +3,8 @@ plan on the shared Prefect server, validated with pydantic like the plan file.
 
 - ``load_agencies(path)``: the file, or AgenciesError naming the entry and the field.
 - ``agency_environment(entry, book)``: the environment one agency's deployment runs with
-  (``CCHC_SOURCE``, ``CCHC_PLAN``, ``CCHC_OUTPUT_DIR=<root>/<code>``, ``CCHC_AGENCY``).
+  (``CCHC_SOURCE``, ``CCHC_PLAN``, ``CCHC_OUTPUT_DIR=<root>/<code>`` or, when the root is a
+  URL, ``CCHC_STORAGE=<root>/<code>``; ``CCHC_AGENCY``).
 - ``apply_agency(plan, agency)``: the plan as one agency's run sees it: its code, name, parent,
   recipients and Office from ``CCHC_AGENCY`` (the rules, texts and signer stay the plan file's).
 
@@ -159,10 +160,15 @@ def agency_folder(root: str, code: str) -> str:
 def agency_environment(entry: AgencyEntry, province: Province) -> dict[str, str]:
     """The environment variables of one agency's runs (its deployment's ``job_variables.env``,
     or a local run of ``cchc report-agencies``)."""
+    folder = agency_folder(province.root, entry.code)
+    if "://" in province.root:  # shared storage (S3…): each worker's working copy stays apart
+        where = {"CCHC_STORAGE": folder, "CCHC_OUTPUT_DIR": f"var/co-quan/{entry.code}"}
+    else:  # a folder (a share mounted on every worker): it is the storage itself
+        where = {"CCHC_OUTPUT_DIR": folder}
     return {
         "CCHC_SOURCE": entry.source,
         "CCHC_PLAN": entry.plan,
-        "CCHC_OUTPUT_DIR": agency_folder(province.root, entry.code),
+        **where,
         "CCHC_AGENCY": entry.identity().model_dump_json(),
     }
 

@@ -263,6 +263,18 @@ def test_deploy_agencies_gives_each_its_environment(prefect_harness, tmp_path):
             assert found.schedules[0].schedule.cron == "0 8 22 * *"
 
 
+def test_on_shared_storage_each_agency_stores_under_its_code(tmp_path):
+    from benchmarks.province import make_province
+    from tasks.agencies import agency_environment
+
+    province = load_agencies(make_province(2, tmp_path / "tinh"))
+    on_s3 = province.model_copy(update={"root": "s3://cchc/ket-qua/"})
+    env = agency_environment(on_s3.agencies[1], on_s3)
+
+    assert env["CCHC_STORAGE"] == "s3://cchc/ket-qua/STC"
+    assert env["CCHC_OUTPUT_DIR"] == "var/co-quan/STC"  # this worker's copy, apart from SXD's
+
+
 # ----------------------------------------------------------------------- the Sheets quota
 
 

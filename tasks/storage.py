@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import posixpath
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from fnmatch import fnmatch
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 # One slot: the send log, the reminder log and the slips log are written by one run at a time.
 SENDING_LIMIT = "cchc-gui-thu"
+# A run killed while holding the slot keeps it until its lease runs out (the server's
+# repossessor frees it; a temporary server has none): short, renewed while the run lives.
+SLOT_LEASE_SECONDS = 60
+SLOT_WAIT_SECONDS = 900  # an SMTP send with all its retries takes a few minutes at most
 _limits_made: set[str] = set()
 
 
@@ -121,10 +125,11 @@ class Storage:
     @contextmanager
     def exclusive(self, log: Path) -> Iterator[None]:
         """Hold the sending slot, with ``log`` fetched on entry and stored on exit (also after a
-        failed send: its "failed" entry is kept). On this machine a file lock; across workers a
-        Prefect global concurrency limit."""
+        failed send: its "failed" entry is kept). On this machine a file lock; with a shared
+        storage, also a Prefect global concurrency limit across workers."""
         log.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(log.with_name(log.name + ".lock")), _prefect_slot(SENDING_LIMIT):
+        across_workers = _prefect_slot(SENDING_LIMIT) if self.shared else nullcontext()
+        with FileLock(log.with_name(log.name + ".lock")), across_workers:
             self.fetch(log)
             try:
                 yield
@@ -162,8 +167,25 @@ def _prefect_slot(name: str) -> Iterator[None]:
 
     _ensure_limit(name)
     logger.info("Chờ lượt ghi nhật ký gửi thư chung (giới hạn đồng thời %s).", name)
-    # strict: a limit that does not exist would let every run through silently.
-    with concurrency(name, occupy=1, strict=True):
+    with ExitStack() as held:
+        try:
+            # strict: a limit that does not exist would let every run through silently.
+            held.enter_context(
+                concurrency(
+                    name,
+                    occupy=1,
+                    timeout_seconds=SLOT_WAIT_SECONDS,
+                    lease_duration=SLOT_LEASE_SECONDS,
+                    strict=True,
+                )
+            )
+        except TimeoutError as err:
+            raise OutputError(
+                f"Chờ {SLOT_WAIT_SECONDS // 60} phút vẫn chưa tới lượt gửi thư (giới hạn đồng "
+                f"thời “{name}”, mục Concurrency của giao diện Prefect): một lần chạy khác gửi "
+                "rất lâu, hoặc bị dừng đột ngột mà máy chủ Prefect chưa thu hồi lượt. Chưa gửi "
+                "gì; lần chạy sau sẽ gửi."
+            ) from err
         yield
 
 

@@ -20,7 +20,7 @@ from tasks.storage import SENDING_LIMIT, Storage
 from tests.postgres_server import postgres_server
 from tests.s3_server import make_bucket
 from tests.smtp_server import TEST_PASSWORD, TEST_USER, SmtpTestServer, to_leaders
-from tests.test_deploy import PREFECT, client_call, free_port, prefect
+from tests.test_deploy import AUTH, PREFECT, client_call, free_port, prefect
 
 POOL = "cchc-office"
 BUCKET = "cchc-nhieu-may"
@@ -45,6 +45,8 @@ def server_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
             PREFECT_API_DATABASE_CONNECTION_URL=database_url,
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
             PREFECT_UI_ENABLED="false",
+            PREFECT_SERVER_API_AUTH_STRING=AUTH,  # as make up runs it
+            PREFECT_API_AUTH_STRING=AUTH,
         )
         with (home / "server.log").open("w") as log:
             proc = subprocess.Popen(

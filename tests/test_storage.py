@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from flows.report import report
+from tasks import storage as storage_module
 from tasks.errors import OutputError
 from tasks.mail import deliver_mail
 from tasks.mail_message import OutgoingMail, Recipient
 from tasks.outbox import SEND_LOG_NAME, append_json_lines, read_send_log
 from tasks.settings import Settings, _export_storage_settings
-from tasks.storage import Storage
+from tasks.storage import SENDING_LIMIT, Storage
 from tests.s3_server import make_bucket
 from tests.smtp_server import SmtpTestServer, to_leaders, use_smtp_server
 
@@ -150,6 +151,31 @@ def test_storage_keys_in_dot_env_reach_the_storage_library(
     assert os.environ["AWS_ACCESS_KEY_ID"] == "tu-moi-truong"  # the environment wins
     assert "CCHC_SMTP_PASSWORD" not in os.environ  # our settings stay with pydantic-settings
     monkeypatch.delenv("AWS_ENDPOINT_URL")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_sending_slot_never_freed_fails_the_run_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect import flow
+    from prefect.concurrency.sync import concurrency
+
+    monkeypatch.setattr(storage_module, "SLOT_WAIT_SECONDS", 2)
+    storage = Storage(str(tmp_path / "o-chung"), tmp_path / "may-1")
+
+    @flow
+    def sending() -> None:
+        with storage.exclusive(storage.local / SEND_LOG_NAME):
+            raise AssertionError("the slot is held elsewhere: never here")
+
+    storage_module._ensure_limit(SENDING_LIMIT)
+    with concurrency(SENDING_LIMIT, occupy=1, strict=True):  # a run killed while holding it
+        state = sending(return_state=True)
+
+    assert state.is_failed()
+    assert "chưa tới lượt gửi thư" in str(state.message) + repr(
+        state.result(raise_on_failure=False)
+    )
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -366,4 +365,3 @@ def test_130_agencies_reports_at_the_real_quota(
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "province-slow.json").write_text(json.dumps(report), "utf-8")
     assert worst <= 60, report
-    assert threading.active_count() >= 1

@@ -70,18 +70,17 @@ def snapshot_history(
         folders.setdefault(path.parent, []).append((read_at, path))
     if own is not None and own_snapshot is not None:
         folders.setdefault(own_snapshot.parent, [])
+    own_folder = own_snapshot.parent if own is not None and own_snapshot is not None else None
     reads: list[ReadProof] = []
     for folder, files in folders.items():
         index = _load_index(folder / INDEX_NAME, fingerprint, identities)
         kept = {path.name for _, path in files}
-        if own is not None and own_snapshot is not None and own_snapshot.parent == folder:
+        if own is not None and own_snapshot is not None and folder == own_folder:
             kept.add(own_snapshot.name)
-        changed = index.forget_except(kept)
-        if own is not None and own_snapshot is not None and own_snapshot.parent == folder:
-            stat = _stat(own_snapshot)
-            if stat is not None and index.stat_of(own_snapshot.name) != stat:
-                index.record(own_snapshot.name, stat, _proof(own, plan, identities))
-                changed = True
+            changed = _record_own(index, own, own_snapshot, plan)
+        else:
+            changed = False
+        changed |= index.forget_except(kept)
         for read_at, path in files:
             if read_at >= cutoff:
                 continue
@@ -97,6 +96,26 @@ def snapshot_history(
         if changed:
             _save_index(folder / INDEX_NAME, index)
     return History(identities, sorted(reads, key=lambda read: read.read_at))
+
+
+def record_read(raw: RawBook, snapshot: Path, plan: Plan) -> None:
+    """Record what ``raw``, just saved as ``snapshot``, proves in the index of its folder, from
+    the cells in memory: a later report then never reads that snapshot. For flows that keep
+    snapshots without reporting (the daily check and reminders); the report records its own
+    read through snapshot_history."""
+    identities = rules.claim_identities()
+    path = snapshot.parent / INDEX_NAME
+    index = _load_index(path, _fingerprint(plan, identities), identities)
+    if _record_own(index, raw, snapshot, plan):
+        _save_index(path, index)
+
+
+def _record_own(index: _Index, raw: RawBook, snapshot: Path, plan: Plan) -> bool:
+    stat = _stat(snapshot)
+    if stat is None or index.stat_of(snapshot.name) == stat:
+        return False
+    index.record(snapshot.name, stat, _proof(raw, plan, index.identities))
+    return True
 
 
 def only_tabs(raw: RawBook, keys: Collection[str]) -> RawBook:

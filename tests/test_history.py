@@ -12,7 +12,7 @@ import pytest
 from tasks import history as history_module
 from tasks.calendar import parse_period
 from tasks.collect import prune_snapshots, save_snapshot
-from tasks.history import INDEX_NAME, snapshot_history
+from tasks.history import INDEX_NAME, record_read, snapshot_history
 from tasks.integrity import backdated_entries
 from tasks.models import identity_key
 from tasks.normalize import normalize
@@ -184,3 +184,11 @@ def test_a_well_formed_index_is_believed(plan, tmp_path):
     flags(plan, tmp_path)
     rewrite_index(folder / INDEX_NAME, claim_qlxd_was_there)
     assert flags(plan, tmp_path) == []
+
+
+def test_a_read_recorded_when_saved_is_never_read_again(plan, tmp_path, monkeypatch):
+    folder = tmp_path / "kiem-tra" / "snapshots"
+    earlier = read_on(book(concretizations=[["VP", "10/05/2026"]]), "2026-05-20T08:00:00+07:00")
+    record_read(earlier, save_snapshot(earlier, folder), plan)
+    no_snapshot_reads(monkeypatch)
+    assert flags(plan, tmp_path) == EXPECTED

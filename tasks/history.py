@@ -103,11 +103,27 @@ def record_read(raw: RawBook, snapshot: Path, plan: Plan) -> None:
     the cells in memory: a later report then never reads that snapshot. For flows that keep
     snapshots without reporting (the daily check and reminders); the report records its own
     read through snapshot_history."""
+    record_reads(raw, [snapshot], plan)
+
+
+def record_reads(raw: RawBook, snapshots: Iterable[Path], plan: Plan) -> None:
+    """record_read for one read kept as several files (normalised once)."""
     identities = rules.claim_identities()
-    path = snapshot.parent / INDEX_NAME
-    index = _load_index(path, _fingerprint(plan, identities), identities)
-    if _record_own(index, raw, snapshot, plan):
-        _save_index(path, index)
+    fingerprint = _fingerprint(plan, identities)
+    proof = _proof(raw, plan, identities)
+    by_folder: dict[Path, list[Path]] = {}
+    for snapshot in snapshots:
+        by_folder.setdefault(snapshot.parent, []).append(snapshot)
+    for folder, files in by_folder.items():
+        index = _load_index(folder / INDEX_NAME, fingerprint, identities)
+        changed = False
+        for snapshot in files:
+            stat = _stat(snapshot)
+            if stat is not None and index.stat_of(snapshot.name) != stat:
+                index.record(snapshot.name, stat, proof)
+                changed = True
+        if changed:
+            _save_index(folder / INDEX_NAME, index)
 
 
 def _record_own(index: _Index, raw: RawBook, snapshot: Path, plan: Plan) -> bool:

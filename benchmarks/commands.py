@@ -83,6 +83,18 @@ def prefill_history(snapshot: Path, output: Path, count: int, before: datetime) 
     return made
 
 
+def index_history(snapshot: Path, made: list[Path]) -> None:
+    """What each prefilled snapshot would have beside it had its run recorded its read when
+    saving it (``tasks.history.record_read``): its entry in its folder's index. The copies hold
+    the same read, so it is normalised once."""
+    from tasks.collect import load_snapshot
+    from tasks.history import record_reads
+    from tasks.plan import load_plan
+    from tasks.settings import load_settings
+
+    record_reads(load_snapshot(snapshot), made, load_plan(load_settings().plan))
+
+
 def newest_snapshot(output: Path) -> Path:
     found = snapshot_files(output)
     if not found:

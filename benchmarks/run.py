@@ -36,6 +36,7 @@ from typing import Any
 from benchmarks.commands import (
     Timed,
     cchc_executable,
+    index_history,
     newest_snapshot,
     prefill_history,
     report_stages,
@@ -80,7 +81,7 @@ NOTES = """
 Timings: median of {repeat} calls after a warm-up in the same process (end-to-end: one run, the
 loopback server's own work included). Peak memory: ru_maxrss of the child process that made
 the report run, MB = 10^6 bytes. Prefect: median of {prefect_runs} runs each way, server start
-excluded. Load average at start: {load}."""
+excluded. Bytecode: {bytecode}. Load average at start: {load}."""
 
 
 class BenchError(Exception):
@@ -108,9 +109,20 @@ def judged(row: Row, met: bool) -> Row:
 # ---------------------------------------------------------------------------- child processes
 
 
+# Where the children keep their compiled bytecode (None: as this environment says). An
+# installed copy has its .pyc files (pip compiles them), but a checkout run with
+# PYTHONDONTWRITEBYTECODE set (as on the shared benchmark machine) compiles Prefect, pandas and
+# matplotlib from source in every process: ~10-15 s more per command under load.
+PYCACHE: list[Path | None] = [DEFAULT_OUT / "pycache"]
+
+
 def child_env(extra: dict[str, str], prefect_home: Path) -> dict[str, str]:
-    """The environment of a child: this one without CCHC_/PREFECT_ settings, plus ``extra``."""
+    """The environment of a child: this one without CCHC_/PREFECT_ settings, plus ``extra``;
+    with a bytecode cache of its own (``PYCACHE``) unless told otherwise."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCHC_", "PREFECT_"))}
+    if PYCACHE[0] is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE[0])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["PREFECT_HOME"] = str(prefect_home)
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
@@ -383,12 +395,25 @@ def main(argv: list[str] | None = None) -> int:
         help=f"report runs each way, the fastest counts (default {COMMAND_RUNS})",
     )
     parser.add_argument("--no-demo", action="store_true", help="skip timing `make demo`")
+    parser.add_argument(
+        "--cold-history",
+        action="store_true",
+        help="also time one report whose earlier snapshots were never recorded in their "
+        "folder's index (each is read once: ~1 s per snapshot at 100 000 products)",
+    )
+    parser.add_argument(
+        "--no-pycache",
+        action="store_true",
+        help="children compile from source when this environment says so "
+        "(PYTHONDONTWRITEBYTECODE), instead of keeping bytecode as an installed copy does",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results.json")
     parser.add_argument(
         "--repeat", type=int, default=REPEAT, help="stage timings: median of N calls (default 3)"
     )
     args = parser.parse_args(argv)
     out: Path = args.out
+    PYCACHE[0] = None if args.no_pycache else out / "pycache"
     (out / "logs").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     report: dict[str, Any] = {
@@ -402,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         "after the repeated stage timings as well",
         "timing": f"median of {args.repeat} calls after a warm-up in the same process; "
         "end-to-end: one run",
+        "bytecode": "compiled from source in every process"
+        if PYCACHE[0] is None
+        else f"cached in {PYCACHE[0]} (PYTHONPYCACHEPREFIX), as an installed copy has it",
     }
     sizes: dict[int, dict[str, Any]] = {}
     prefect: dict[str, Any] | None = None
@@ -453,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
                                 args.history,
                                 args.command_runs,
                                 demo=not args.no_demo,
+                                cold_history=args.cold_history,
                             )
     except BenchError as err:
         print(f"benchmark failed: {err}", file=sys.stderr)
@@ -474,7 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(format_table(rows))
     load = ", ".join(map(str, report["machine"]["load_average"]))
-    print(NOTES.format(repeat=args.repeat, prefect_runs=PREFECT_RUNS, load=load))
+    notes = NOTES.format(
+        repeat=args.repeat, prefect_runs=PREFECT_RUNS, load=load, bytecode=report["bytecode"]
+    )
+    print(notes)
     results = out / "results.json"
     results.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"\n{'all targets met' if ok else 'TARGETS MISSED'}; written to {results}")
@@ -506,6 +538,7 @@ def measure_commands(
     history: int,
     runs: int,
     demo: bool,
+    cold_history: bool = False,
 ) -> dict[str, Any]:
     """Each command as a child process (see benchmarks/commands.py), with the floor measured
     beside it on the same sheet: start-up (``cchc --help``), then per size the floor, the report
@@ -550,8 +583,14 @@ def measure_commands(
             plain.append(report(f"none-{i}", work / f"{size}-none-{i}"))
             output = work / f"{size}-history-{i}"
             snapshot = newest_snapshot(work / f"{size}-none-0")
-            prefill_history(snapshot, output, history, datetime.now(UTC))
+            index_history(snapshot, prefill_history(snapshot, output, history, datetime.now(UTC)))
             with_history.append(report(f"history-{i}", output))
+        cold: dict[str, Any] | None = None
+        if cold_history:  # the same, but no snapshot recorded yet: each is read once
+            output = work / f"{size}-history-cold"
+            snapshot = newest_snapshot(work / f"{size}-none-0")
+            prefill_history(snapshot, output, history, datetime.now(UTC))
+            cold = report("history-cold", output)
         check = time_command(
             [cchc, "check"], env_for(work / f"{size}-check"), work / f"{size}-check",
             logs / f"check-{size}.log",
@@ -570,6 +609,7 @@ def measure_commands(
             "floor": floor,
             "report_none": plain,
             "report_history": with_history,
+            "report_history_cold": cold,
             "check": _timed_json(check),
             "remind": _timed_json(remind),
         }
@@ -661,6 +701,18 @@ def command_rows(commands: dict[str, Any]) -> list[Row]:
             )
         for name, seconds in stage_summary(full["stages"]):
             rows.append(Row(size, f"  task {name}", seconds, "s", f"{seconds:.2f} s"))
+        cold = figures.get("report_history_cold")
+        if cold is not None:
+            seconds = float(cold["seconds"])
+            rows.append(
+                Row(
+                    size,
+                    f"  the same, {history} snapshots not recorded yet (each read once)",
+                    seconds,
+                    "s",
+                    vs_floor(seconds),
+                )
+            )
         peak = max(float(r["peak_mb"]) for r in figures["report_none"] + figures["report_history"])
         row = Row(size, "peak memory of cchc report (ru_maxrss)", peak, "MB", f"{peak:.0f} MB")
         if size == BIG:

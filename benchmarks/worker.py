@@ -139,6 +139,7 @@ def plain_report(source: str) -> None:
     from tasks.compile import compile_report_task, summary_rows
     from tasks.deliver import compose_report_mail, period_folder, send_mail_task, write_back_task
     from tasks.document import DEFAULT_TEMPLATE
+    from tasks.history import snapshot_history_task
     from tasks.integrity import backdated_task
     from tasks.normalize import normalize_task
     from tasks.verify import verify_task
@@ -148,10 +149,11 @@ def plain_report(source: str) -> None:
     output = job.settings.output_dir
     folder = period_folder(output, period.key)
     raw = read_source_task.fn(job.settings)
-    save_snapshot_task.fn(raw, folder / "snapshots")
+    saved = save_snapshot_task.fn(raw, folder / "snapshots")
     prune_snapshots_task.fn(output, job.plan.retention.snapshot_days, job.as_of)
+    history = snapshot_history_task.fn(output, job.plan, raw.read_at, raw, saved)
     records, problems = normalize_task.fn(raw, job.plan)
-    backdated = backdated_task.fn(records, job.plan, period, output, raw.read_at)
+    backdated = backdated_task.fn(records, job.plan, period, history)
     findings = verify_task.fn(records, job.plan, period, job.as_of, problems, backdated)
     compiled = compile_report_task.fn(findings, job.plan, folder, DEFAULT_TEMPLATE)
     mail = compose_report_mail(findings, job.plan, compiled)

@@ -12,6 +12,7 @@ from flows.common import start_job, unwalked, user_failure
 from tasks.artifacts import publish_problems
 from tasks.collect import read_source_task, save_snapshot_task
 from tasks.errors import CchcError, SheetStructureError
+from tasks.history import record_read
 from tasks.normalize import normalize_task
 from tasks.storage import Storage
 
@@ -33,6 +34,7 @@ def check(source: str | None = None) -> dict[str, Any] | State:
             unwalked(raw), job.settings.output_dir / "kiem-tra" / "snapshots"
         )
         Storage.of(job.settings).store([snapshot])
+        record_read(unwalked(raw), snapshot, job.plan)  # a later report need not read it again
         _, problems = normalize_task(unwalked(raw), job.plan)
     except SheetStructureError as err:
         publish_problems(err.problems, "kiem-tra")

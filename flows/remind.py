@@ -17,6 +17,7 @@ from tasks.collect import read_source_task, save_snapshot_task
 from tasks.dates import format_vn
 from tasks.deliver import send_reminders_task
 from tasks.errors import CchcError, DeliveryError
+from tasks.history import record_read
 from tasks.normalize import normalize_task
 from tasks.reminders import due_reminders
 from tasks.rules import work_calendar
@@ -54,6 +55,7 @@ def remind(
             unwalked(raw), job.settings.output_dir / "nhac-viec" / "snapshots"
         )
         Storage.of(job.settings).store([snapshot])
+        record_read(unwalked(raw), snapshot, job.plan)  # a later report need not read it again
         records, _ = normalize_task(unwalked(raw), job.plan)
         owed = due_reminders(records, job.plan, job.as_of)
         reminded, no_email, failed = send_reminders_task(

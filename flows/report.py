@@ -35,6 +35,7 @@ from tasks.deliver import (
 )
 from tasks.document import DEFAULT_TEMPLATE
 from tasks.errors import CchcError
+from tasks.history import snapshot_history_task
 from tasks.integrity import backdated_task
 from tasks.normalize import normalize_task
 from tasks.storage import Storage
@@ -102,12 +103,20 @@ def report(
             raw = read_source_task(job.settings)
             snapshot_path = save_snapshot_task(unwalked(raw), folder / "snapshots")
             storage.store([snapshot_path])
-            storage.fetch_missing("*/snapshots/*")  # the other workers' ones: the back-dated check
+            storage.fetch_missing("*/snapshots/du-lieu-*")  # other workers': back-dated check
             old = prune_snapshots_task(output, job.plan.retention.snapshot_days, job.as_of)
             storage.remove(old)
+        # What the snapshots read before this run proved; this run's own read is recorded too.
+        history = snapshot_history_task(
+            output,
+            job.plan,
+            raw.read_at,
+            None if snapshot else unwalked(raw),
+            None if snapshot else snapshot_path,
+        )
         progress(25)
         records, problems = normalize_task(unwalked(raw), job.plan)
-        backdated = backdated_task(records, job.plan, the_period, output, raw.read_at)
+        backdated = backdated_task(records, job.plan, the_period, unwalked(history))
         findings = verify_task(records, job.plan, the_period, job.as_of, problems, backdated)
         progress(50)
         compiled = compile_report_task(findings, job.plan, folder, DEFAULT_TEMPLATE)

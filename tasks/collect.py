@@ -9,11 +9,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import math
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from openpyxl import load_workbook
 
 from tasks.contract import is_input_tab
 from tasks.dates import EXCEL_EPOCH
@@ -25,6 +24,9 @@ from tasks.stage import stage_task
 from tasks.text import clean_text
 
 SNAPSHOT_SUFFIX = ".json.gz"
+# gzip level 3: at 100 000 products a snapshot is written in ~0.4 s instead of ~3 s at the default
+# level 9, for a file ~30 % larger (3.0 MB instead of 2.3 MB); reading it is as fast.
+SNAPSHOT_COMPRESSION = 3
 MAX_COLUMNS = 52  # A..AZ: the contract's tabs have at most 10 columns, extra ones are kept
 
 
@@ -56,6 +58,8 @@ def read_workbook(path: Path) -> RawBook:
             f"Tệp '{path.name}' có đặt mật khẩu (hoặc là tệp Excel cũ .xls): mở bằng Excel, bỏ "
             "mật khẩu (Tệp > Thông tin > Bảo vệ sổ làm việc) rồi lưu lại dạng .xlsx."
         )
+    from openpyxl import load_workbook  # only an .xlsx source needs it (~0.5 s to import)
+
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many types for a damaged or non-xlsx file
@@ -119,13 +123,41 @@ def save_snapshot(raw: RawBook, folder: Path) -> Path:
     # Written aside and renamed: a full disk must not leave a truncated snapshot that looks like
     # a good one (integrity checks and --snapshot would read it).
     try:
-        payload = json.dumps(raw.to_json(), ensure_ascii=False).encode("utf-8")
-        write_atomically(path, gzip.compress(payload, mtime=0))
+        payload = gzip.compress(_dumps(raw), compresslevel=SNAPSHOT_COMPRESSION, mtime=0)
+        write_atomically(path, payload)
     except OSError as err:
         raise OutputError(
             f"Không ghi được ảnh chụp dữ liệu vào '{folder}': {err.strerror}"
         ) from err
     return path
+
+
+def _dumps(raw: RawBook) -> bytes:
+    """The snapshot's JSON (UTF-8). orjson (installed with Prefect) writes it ~5 times faster than
+    json; it would write NaN or infinity as null, so a book holding one (no Google read does; an
+    odd .xlsx might) is written by json, which keeps them."""
+    data = raw.to_json()
+    if _all_finite(raw):
+        try:
+            import orjson
+
+            return orjson.dumps(data)
+        except ImportError:
+            pass
+        except TypeError:  # an int beyond 64 bits: json writes it
+            pass
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def _all_finite(raw: RawBook) -> bool:
+    isfinite = math.isfinite
+    return all(
+        isfinite(value)
+        for tab in raw.tabs.values()
+        for row in tab.rows
+        for value in row
+        if value.__class__ is float
+    )
 
 
 def snapshot_files(output_dir: Path) -> list[tuple[datetime, Path]]:
@@ -160,6 +192,7 @@ def load_snapshot(path: Path) -> RawBook:
     """A RawBook from a snapshot written by save_snapshot."""
     try:
         with gzip.open(path, "rb") as handle:
+            # json, not orjson: orjson reads an int beyond 64 bits as a float (orjson 3.13).
             return RawBook.from_json(json.loads(handle.read().decode("utf-8")))
     except FileNotFoundError as err:
         raise SourceError(f"Không tìm thấy tệp ảnh chụp dữ liệu '{path}'.") from err

@@ -1,30 +1,27 @@
 """Back-dated entries: a row dated on or before a deadline that was not in the data read after
 that deadline. Each run keeps a snapshot, so the earliest snapshot read after a deadline tells
 what existed then; a row missing from it was typed later and dated back. Flagged, not dropped:
-the Office decides (DESIGN: nothing a unit typed is lost)."""
+the Office decides (DESIGN: nothing a unit typed is lost).
+
+What the earlier snapshots proved comes in as a ``History``, collected with the other inputs
+(``tasks.history``): this stage reads no files.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from dataclasses import replace
-from datetime import date, datetime
-from pathlib import Path
+from collections.abc import Callable
+from datetime import date
 
 from tasks import rules
 from tasks.calendar import Period, report_window
-from tasks.collect import load_snapshot, snapshot_files
-from tasks.contract import INPUT_TABS, UNITS
 from tasks.dates import format_vn
-from tasks.errors import SheetStructureError, SourceError
-from tasks.models import Problem, RawBook, RawTab, Records
-from tasks.normalize import normalize
+from tasks.models import History, Problem, ReadProof, Records, identity_key
 from tasks.plan import Plan
 from tasks.rules.base import Claim
 from tasks.stage import stage_task
-from tasks.text import match_key
 
-# Loads the records of the earliest snapshot read after a date (or None if there is none).
-Baseline = Callable[[date], tuple[datetime, Records] | None]
+# The earliest readable snapshot read after a date (or None if there is none).
+Baseline = Callable[[date], ReadProof | None]
 
 
 def find_backdated(
@@ -58,15 +55,13 @@ def _check(claim: Claim, baseline: Baseline, titles: dict[str, str]) -> list[Pro
     earlier = baseline(deadline)
     if earlier is None:
         return []  # no data read after the deadline before this run: nothing to compare with
-    read_at, old = earlier
-    known = set(getattr(old, spec.key)[list(claim.identity)].itertuples(index=False, name=None))
     tab = titles.get(spec.key, spec.title)
     column = next(c.header for c in spec.columns if c.key == date_column)
     flags = []
     for row in claimed.itertuples():
-        if tuple(getattr(row, c) for c in claim.identity) in known:
+        if earlier.holds(spec.key, identity_key(getattr(row, c) for c in claim.identity)):
             continue
-        day = getattr(row, date_column)
+        day, read_at = getattr(row, date_column), earlier.read_at
         flags.append(
             Problem(
                 tab,
@@ -81,58 +76,27 @@ def _check(claim: Claim, baseline: Baseline, titles: dict[str, str]) -> list[Pro
     return flags
 
 
-def snapshot_baseline(
-    output_dir: Path, plan: Plan, before: datetime, tabs: Collection[str] | None = None
-) -> Baseline:
-    """A Baseline over the snapshots kept under ``output_dir`` that were read before ``before``
-    (this run's own read). Each snapshot is normalised at most once. ``tabs``: the keys of the
-    input tabs the comparison looks at (default all); of the other tabs only the header row is
-    normalised (see ``only_tabs``)."""
-    history = [(at, path) for at, path in snapshot_files(output_dir) if at < before]
-    cache: dict[Path, Records | None] = {}
+def history_baseline(history: History) -> Baseline:
+    """A Baseline over the earlier reads of ``history``."""
 
-    def earliest_after(deadline: date) -> tuple[datetime, Records] | None:
-        for read_at, path in history:
-            if read_at.date() <= deadline:
-                continue
-            if path not in cache:
-                try:
-                    old = load_snapshot(path)
-                    cache[path] = normalize(old if tabs is None else only_tabs(old, tabs), plan)[0]
-                except (SourceError, SheetStructureError):
-                    cache[path] = None  # a damaged or incomplete old snapshot proves nothing
-            records = cache[path]
-            if records is not None:
-                return read_at, records
-        return None
+    def earliest_after(deadline: date) -> ReadProof | None:
+        return next((read for read in history.reads if read.read_at.date() > deadline), None)
 
     return earliest_after
 
 
-def only_tabs(raw: RawBook, keys: Collection[str]) -> RawBook:
-    """``raw`` with the rows of every input tab but ``keys`` and the unit roster cut to the
-    header. Normalising it gives the same frames for those tabs as the whole book (each tab is
-    parsed on its own, naming units through the roster) and the same structure errors (they
-    come from the headers), without parsing an old snapshot's products: at 100 000 products
-    that was nearly all of the back-dated check's time."""
-    keep = {match_key(s.title) for s in INPUT_TABS if s.key in keys or s.key == UNITS.key}
-    cut = {match_key(s.title) for s in INPUT_TABS} - keep
-    tabs = {
-        title: RawTab(tab.title, tab.rows[:1]) if match_key(title) in cut else tab
-        for title, tab in raw.tabs.items()
-    }
-    return replace(raw, tabs=tabs)
-
-
 def backdated_entries(
-    records: Records, plan: Plan, period: Period, output_dir: Path, read_at: str
+    records: Records, plan: Plan, period: Period, history: History
 ) -> list[Problem]:
-    """find_backdated against the snapshots this output folder kept before ``read_at``; of
-    those only the tabs that the period's claims concern are normalised."""
+    """find_backdated against ``history``: what the snapshots read before this run proved.
+    ValueError (a programming error) when the history identified a claimed tab's rows by other
+    columns than its rule does."""
     claims = period_claims(records, plan, period)
-    needed = {claim.tab.key for claim in claims}
-    baseline = snapshot_baseline(output_dir, plan, datetime.fromisoformat(read_at), needed)
-    return _flags(claims, baseline, records.tab_titles)
+    for claim in claims:
+        kept = history.identities.get(claim.tab.key)
+        if kept != claim.identity:
+            raise ValueError(f"history of {claim.tab.key} kept by {kept}, not {claim.identity}")
+    return _flags(claims, history_baseline(history), records.tab_titles)
 
 
 backdated_task = stage_task("Kiểm tra nhập lùi ngày")(backdated_entries)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import numbers
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,3 +127,62 @@ class StatusDate:
     status: str
     date: dt.date | None = None
     due: dt.date | None = None
+
+
+def identity_key(values: Iterable[object]) -> str:
+    """One text for the values that identify a row across snapshots (a claim's identity
+    columns), equal exactly when the values are equal in Python (``date`` and ``datetime`` told
+    apart, ``1`` and ``1.0`` not), so that what an earlier read proved can be kept on disk."""
+    parts: list[object] = []
+    for value in values:
+        if value is None:
+            parts.append(None)
+        elif isinstance(value, str):
+            parts.append("s" + value)
+        elif isinstance(value, dt.datetime):
+            parts.append("t" + value.isoformat())
+        elif isinstance(value, dt.date):
+            parts.append("d" + value.isoformat())
+        elif isinstance(value, bool):
+            parts.append(int(value))  # True == 1 in Python
+        elif isinstance(value, numbers.Integral):
+            parts.append(int(value))
+        elif isinstance(value, numbers.Real):
+            number = float(value)
+            if number != number:
+                parts.append("nan")  # pandas' one NaN object: the same object, so the same row
+            elif number.is_integer():
+                parts.append(int(number))
+            else:
+                parts.append("f" + repr(number))
+        else:
+            raise TypeError(f"no identity key for a {type(value).__name__}")
+    return json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class ReadProof:
+    """What one earlier read (a snapshot) proved existed: for each claimable tab, the identity
+    keys of its rows. Keys are numbered per folder of snapshots (``numbers``, shared by its
+    reads); ``present`` holds each tab's numbers as sorted half-open runs ``start, end, ...``
+    (a snapshot holds nearly every row of the one before, so a handful of runs)."""
+
+    read_at: dt.datetime
+    numbers: dict[str, dict[str, int]]
+    present: dict[str, tuple[int, ...]]
+
+    def holds(self, tab: str, key: str) -> bool:
+        number = self.numbers.get(tab, {}).get(key)
+        if number is None:
+            return False
+        return bisect_right(self.present.get(tab, ()), number) % 2 == 1
+
+
+@dataclass(frozen=True)
+class History:
+    """The earlier reads a back-dated check compares with: every readable snapshot read before
+    this run's data, oldest first (a damaged one proves nothing and is left out), and the
+    columns each tab's rows were identified by."""
+
+    identities: dict[str, tuple[str, ...]]
+    reads: list[ReadProof] = field(default_factory=list)

@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from tasks.calendar import parse_period_text
 from tasks.contract import (
@@ -23,6 +22,7 @@ from tasks.contract import (
     UNIT_REPORTS,
     UNITS,
     TabSpec,
+    column_letter,
 )
 from tasks.dates import DateError, format_vn, parse_date
 from tasks.errors import SheetStructureError
@@ -124,8 +124,8 @@ def _locate(raw: RawBook, spec: TabSpec) -> tuple[_Located | None, list[Problem]
                     column.header,
                     clean_text(cell),
                     f"Cột '{column.header}' xuất hiện hai lần trong dòng tiêu đề (cột "
-                    f"{get_column_letter(columns[column.key] + 1)} và cột "
-                    f"{get_column_letter(index + 1)}); hãy xóa một cột.",
+                    f"{column_letter(columns[column.key] + 1)} và cột "
+                    f"{column_letter(index + 1)}); hãy xóa một cột.",
                     structural=True,
                 )
             )

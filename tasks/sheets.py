@@ -14,9 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl.utils import get_column_letter
-
-from tasks.contract import SUMMARY_TAB, SUMMARY_TITLE, find_tab, is_input_tab
+from tasks.contract import SUMMARY_TAB, SUMMARY_TITLE, column_letter, find_tab, is_input_tab
 from tasks.errors import SourceError
 from tasks.models import Cell, RawBook, RawTab
 from tasks.settings import TIMEZONE, Settings
@@ -168,11 +166,11 @@ def write_summary(
             body={"majorDimension": "ROWS", "values": chunk},
         )
     leftovers = []
-    last = get_column_letter(max(old_cols, 1))
+    last = column_letter(max(old_cols, 1))
     if old_rows > height:
         leftovers.append(f"{tab}!A{height + 1}:{last}{old_rows}")
     if old_cols > width and height:
-        leftovers.append(f"{tab}!{get_column_letter(width + 1)}1:{last}{height}")
+        leftovers.append(f"{tab}!{column_letter(width + 1)}1:{last}{height}")
     if leftovers:
         http.values_batch_clear(key, body={"ranges": leftovers})
 

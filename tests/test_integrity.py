@@ -2,11 +2,17 @@ from datetime import date
 
 from tasks.calendar import parse_period
 from tasks.collect import prune_snapshots, save_snapshot, snapshot_files
-from tasks.integrity import backdated_entries
+from tasks.history import snapshot_history
+from tasks.integrity import backdated_entries as check_against
 from tasks.normalize import normalize
 from tests.builders import book
 
 MAY = parse_period("2026-05")
+
+
+def backdated_entries(records, plan, period, output_dir, read_at):
+    """The check as the report runs it: the history of ``output_dir`` collected first."""
+    return check_against(records, plan, period, snapshot_history(output_dir, plan, read_at))
 
 
 def read_on(raw, stamp: str):

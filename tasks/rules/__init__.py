@@ -77,3 +77,17 @@ def owed(scope: Scope) -> dict[str, list[Item]]:
 
 def claims(scope: Scope) -> list[Claim]:
     return [c for rule, settings in enabled(scope.plan) for c in rule.claims(scope, settings)]
+
+
+def claim_identities() -> dict[str, tuple[str, ...]]:
+    """Tab key -> the columns that identify its claimed rows across snapshots, for every rule
+    that makes claims (on or off in the plan: what an earlier read proved does not depend on
+    it). ValueError when two rules identify the rows of one tab differently."""
+    found: dict[str, tuple[str, ...]] = {}
+    for rule in REGISTRY.values():
+        if rule.claim_identity is None:
+            continue
+        tab, identity = rule.claim_identity
+        if found.setdefault(tab.key, identity) != identity:
+            raise ValueError(f"rules identify the rows of {tab.key} differently")
+    return found

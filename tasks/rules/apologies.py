@@ -79,8 +79,12 @@ def late_dossiers(scope: Scope, days_before: int) -> list[dict[str, Any]]:
     return found
 
 
+CLAIM_IDENTITY = (DOSSIERS, ("code", "apology_date"))
+
+
 class Apologies(Rule):
     key = "apologies"
+    claim_identity = CLAIM_IDENTITY
     title = "Xin lỗi bằng văn bản khi hồ sơ trễ hẹn"
     settings_model = ApologySettings
 
@@ -201,7 +205,7 @@ class Apologies(Rule):
         apologised = due_in_window[due_in_window["apology_date"].notna()]
         before = timedelta(days=settings.days_before_due)
         return [
-            Claim(group, due - before, DOSSIERS, ("code", "apology_date"), "apology_date")
+            Claim(group, due - before, *CLAIM_IDENTITY, "apology_date")
             for due, group in apologised.groupby("due")
         ]
 

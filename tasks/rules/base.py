@@ -131,6 +131,10 @@ class Rule(ABC):
     key: ClassVar[str]  # its key under `rules:` in the plan file
     title: ClassVar[str]  # what it checks, as a report heading says it
     settings_model: ClassVar[type[RuleSettings]] = RuleSettings
+    # The tab whose dated rows the rule's claims name, and the columns that identify such a row
+    # across snapshots; None for a rule without claims. Declared here, not only in each Claim,
+    # so that what earlier reads proved can be collected before this run's claims are known.
+    claim_identity: ClassVar[tuple[TabSpec, tuple[str, ...]] | None] = None
 
     @abstractmethod
     def assess(self, scope: Scope, settings: Any) -> Outcome: ...

@@ -68,8 +68,12 @@ def concretization_status(
     return StatusDate(NOT_DUE if settings.on_time(as_of) else MISSING, None, due)
 
 
+CLAIM_IDENTITY = (CONCRETIZATIONS, ("unit", "date", "doc_number"))
+
+
 class Concretization(Rule):
     key = "concretization"
+    claim_identity = CLAIM_IDENTITY
     title = "Cụ thể hóa nội dung tuyên truyền"
     settings_model = ConcretizationSettings
 
@@ -165,15 +169,8 @@ class Concretization(Rule):
         return {code: [item] for code in scope.units["code"] if code not in done}
 
     def claims(self, scope: Scope, settings: ConcretizationSettings) -> list[Claim]:
-        return [
-            Claim(
-                scope.records.concretizations,
-                settings.last_day,
-                CONCRETIZATIONS,
-                ("unit", "date", "doc_number"),
-                "date",
-            )
-        ]
+        tab, identity = CLAIM_IDENTITY
+        return [Claim(scope.records.concretizations, settings.last_day, tab, identity, "date")]
 
 
 RULE = Concretization()

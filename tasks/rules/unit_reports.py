@@ -77,8 +77,12 @@ def unit_notes(scope: Scope) -> tuple[list[str], list[str]]:
     return notes
 
 
+CLAIM_IDENTITY = (UNIT_REPORTS, ("unit", "period", "sent"))
+
+
 class UnitReports(Rule):
     key = "unit_reports"
+    claim_identity = CLAIM_IDENTITY
     title = "Báo cáo định kỳ của các phòng, đơn vị"
     settings_model = UnitReportsSettings
 
@@ -177,8 +181,7 @@ class UnitReports(Rule):
             Claim(
                 reports[reports["period"] == scope.period.key],
                 report_due(scope, settings, scope.period),
-                UNIT_REPORTS,
-                ("unit", "period", "sent"),
+                *CLAIM_IDENTITY,
                 "sent",
             )
         ]

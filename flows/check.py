@@ -34,7 +34,7 @@ def check(source: str | None = None) -> dict[str, Any] | State:
             unwalked(raw), job.settings.output_dir / "kiem-tra" / "snapshots"
         )
         Storage.of(job.settings).store([snapshot])
-        record_read(unwalked(raw), snapshot, job.plan)  # a later report need not read it again
+        record_read(raw, snapshot, job.plan)  # a later report need not read it again
         _, problems = normalize_task(unwalked(raw), job.plan)
     except SheetStructureError as err:
         publish_problems(err.problems, "kiem-tra")

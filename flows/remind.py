@@ -55,7 +55,7 @@ def remind(
             unwalked(raw), job.settings.output_dir / "nhac-viec" / "snapshots"
         )
         Storage.of(job.settings).store([snapshot])
-        record_read(unwalked(raw), snapshot, job.plan)  # a later report need not read it again
+        record_read(raw, snapshot, job.plan)  # a later report need not read it again
         records, _ = normalize_task(unwalked(raw), job.plan)
         owed = due_reminders(records, job.plan, job.as_of)
         reminded, no_email, failed = send_reminders_task(

@@ -370,3 +370,23 @@ def test_every_deployment_example_in_the_docs_puts_job_variables_under_work_pool
     for deployment in deployments:
         assert "job_variables" not in deployment
         assert deployment["work_pool"]["job_variables"]["env"]["CCHC_PLAN"]
+
+
+def test_the_services_and_the_image_recipe_keep_secrets_where_the_docs_say(tmp_path):
+    import re
+
+    for unit in sorted((REPO / "deploy" / "systemd").glob("*.service")):
+        lines = unit.read_text(encoding="utf-8").splitlines()
+        workdir = next(x.split("=", 1)[1] for x in lines if x.startswith("WorkingDirectory="))
+        # "-": a unit still starts before the .env exists (deploy/auth.py writes it)
+        assert f"EnvironmentFile=-{workdir}/.env" in lines, unit.name
+    # What deploy/auth.py writes is what systemd's EnvironmentFile= reads: NAME=value lines.
+    done = subprocess.run(
+        [sys.executable, str(REPO / "deploy" / "auth.py")], cwd=tmp_path, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    written = [x for x in (tmp_path / ".env").read_text().splitlines() if not x.startswith("#")]
+    assert len(written) == 2
+    assert all(re.fullmatch(r"PREFECT_(SERVER_)?API_AUTH_STRING=cchc:[\w-]+", x) for x in written)
+    ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert {".env", "*.db", "var/", ".venv/", ".git/"} <= set(ignored)

@@ -28,6 +28,7 @@ from typing import Any
 from tasks.calendar import parse_period
 from tasks.compile import RESULT_FILE, RESULT_SCHEMA, date_line
 from tasks.errors import OutputError
+from tasks.rules.base import MET_TEXT
 
 KNOWN_SCHEMAS = frozenset({RESULT_SCHEMA})
 SUMMARY_FOLDER = "tong-hop"  # <root>/tong-hop/<period>/: the roll-up's own files, not an agency
@@ -262,7 +263,7 @@ def workbook_row(rollup: Rollup, r: AgencyRow) -> list[Any]:
     head: list[Any] = [r.rank or "", r.code, r.name, state]
     if r.state != "ok":
         return head
-    met = "" if r.website_met is None else ("Đạt" if r.website_met else "Chưa đạt")
+    met = "" if r.website_met is None else MET_TEXT[r.website_met]
     return [
         *head, r.as_of,
         *(r.website_months.get(m, {}).get("count", "") for m in rollup.months), met,

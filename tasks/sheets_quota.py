@@ -15,7 +15,7 @@ computes the decay as ``floor(d * seconds since the limit was last updated)`` an
 lower than ``d``, never higher.
 
 A limit that does not exist is silently not applied by Prefect unless ``strict=True``: the
-limits are created (or corrected) once per process, idempotently, and taken with
+limits are created (or corrected) once per process (tasks/limits.py) and taken with
 ``strict=True``. Outside a Prefect run (plain function calls in tests and benchmarks) nothing is
 limited: there is no shared server to count on.
 """
@@ -23,17 +23,14 @@ limited: there is no shared server to count on.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
 from tasks.errors import SourceError
+from tasks.limits import ensure_limit
 from tasks.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-_ensured: set[tuple[str, int, float]] = set()
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,7 @@ class SheetsQuota:
         from prefect.concurrency.sync import rate_limit
 
         name = self.limit_name(method)
-        self._ensure(name)
+        ensure_limit(name, self.burst, self.decay)
         started = time.monotonic()
         try:
             rate_limit(name, occupy=1, timeout_seconds=self.wait, strict=True)
@@ -79,49 +76,6 @@ class SheetsQuota:
         if waited > 1:
             logger.info("Google Sheets: chờ %.0f giây theo hạn mức dùng chung (%s).", waited, name)
         return waited
-
-    def _ensure(self, name: str) -> None:
-        key = (name, self.burst, round(self.decay, 6))
-        with _lock:
-            if key in _ensured:
-                return
-            ensure_limit(name, self.burst, self.decay)
-            _ensured.add(key)
-
-
-def ensure_limit(name: str, limit: int, decay: float) -> None:
-    """Create the global concurrency limit ``name`` as a rate limit, or correct it; safe to
-    call from many runs at once (a concurrent create is taken as done)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import (
-        GlobalConcurrencyLimitCreate,
-        GlobalConcurrencyLimitUpdate,
-    )
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            found = client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            try:
-                client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(
-                        name=name, limit=limit, slot_decay_per_second=decay, active=True
-                    )
-                )
-                logger.info("Tạo giới hạn tốc độ '%s': %d, giảm %.3f/giây.", name, limit, decay)
-            except ObjectAlreadyExists:
-                pass
-            return
-        if (found.limit, round(found.slot_decay_per_second, 6), found.active) != (
-            limit,
-            round(decay, 6),
-            True,
-        ):
-            client.update_global_concurrency_limit(
-                name,
-                GlobalConcurrencyLimitUpdate(limit=limit, slot_decay_per_second=decay, active=True),
-            )
 
 
 def quota_of(settings: Settings) -> SheetsQuota | None:

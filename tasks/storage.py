@@ -24,6 +24,7 @@ from filelock import FileLock
 
 from tasks.errors import OutputError
 from tasks.files import write_atomically
+from tasks.limits import ensure_limit
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -38,7 +39,6 @@ SENDING_LIMIT = "cchc-gui-thu"
 # repossessor frees it; a temporary server has none): short, renewed while the run lives.
 SLOT_LEASE_SECONDS = 60
 SLOT_WAIT_SECONDS = 900  # an SMTP send with all its retries takes a few minutes at most
-_limits_made: set[str] = set()
 
 
 class Storage:
@@ -165,7 +165,7 @@ def _prefect_slot(name: str) -> Iterator[None]:
         return
     from prefect.concurrency.sync import concurrency
 
-    _ensure_limit(name)
+    ensure_limit(name, 1)
     logger.info("Chờ lượt ghi nhật ký gửi thư chung (giới hạn đồng thời %s).", name)
     with ExitStack() as held:
         try:
@@ -187,27 +187,6 @@ def _prefect_slot(name: str) -> Iterator[None]:
                 "gì; lần chạy sau sẽ gửi."
             ) from err
         yield
-
-
-def _ensure_limit(name: str) -> None:
-    """Create the one-slot global concurrency limit on first use (idempotent)."""
-    if name in _limits_made:
-        return
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            try:
-                client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(name=name, limit=1)
-                )
-            except ObjectAlreadyExists:
-                pass  # another worker made it first
-    _limits_made.add(name)
 
 
 def _rename_into_place(fs: AbstractFileSystem, remote: str, data: bytes) -> None:

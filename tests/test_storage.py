@@ -13,6 +13,7 @@ import pytest
 from flows.report import report
 from tasks import storage as storage_module
 from tasks.errors import OutputError
+from tasks.limits import ensure_limit
 from tasks.mail import deliver_mail
 from tasks.mail_message import OutgoingMail, Recipient
 from tasks.outbox import SEND_LOG_NAME, append_json_lines, read_send_log
@@ -168,7 +169,7 @@ def test_a_sending_slot_never_freed_fails_the_run_with_the_reason(
         with storage.exclusive(storage.local / SEND_LOG_NAME):
             raise AssertionError("the slot is held elsewhere: never here")
 
-    storage_module._ensure_limit(SENDING_LIMIT)
+    ensure_limit(SENDING_LIMIT, 1)
     with concurrency(SENDING_LIMIT, occupy=1, strict=True):  # a run killed while holding it
         state = sending(return_state=True)
 

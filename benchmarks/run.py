@@ -160,14 +160,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def prefect_server(home: Path, log: Path, timeout: float = 180.0) -> Iterator[str]:
+def prefect_server(
+    home: Path, log: Path, timeout: float = 180.0, extra: dict[str, str] | None = None
+) -> Iterator[str]:
     """A real local Prefect server (SQLite in ``home``) on a free loopback port; yields its API
-    URL once /api/health answers, and stops it (its whole process group) afterwards."""
+    URL once /api/health answers, and stops it (its whole process group) afterwards. ``extra``:
+    more environment for the server (its login, ``PREFECT_SERVER_API_AUTH_STRING``)."""
     executable = Path(sys.executable).with_name("prefect")
     command = str(executable) if executable.exists() else shutil.which("prefect") or "prefect"
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = child_env({}, home)
+    env = child_env(extra or {}, home)
     with log.open("w", encoding="utf-8") as out:
         server = subprocess.Popen(
             [command, "server", "start", "--host", "127.0.0.1", "--port", str(port)],

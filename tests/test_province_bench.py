@@ -1,6 +1,7 @@
 """The province benchmark (``make bench-province``) at its smallest, so that it cannot rot: a real
 Prefect server, one process worker, three agencies' reports against the loopback Sheets server
-(about 40 s on the 2-core machine)."""
+(about 40 s on the 2-core machine: with the 130-agency test in ``make test-slow``, to keep CI
+short)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from benchmarks.province_bench import main
 
 
+@pytest.mark.slow
 def test_three_agencies_on_one_worker_complete_within_the_quota(
     tmp_path: Path, capsys: Any
 ) -> None:

@@ -17,11 +17,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tasks.errors import CchcError
-from tasks.plan import Person, Plan, _PlanLoader, _vietnamese
+from tasks.plan import Person, Plan, _vietnamese, read_yaml
 
 DEFAULT_AGENCIES = Path("config") / "agencies.yaml"
 DEFAULT_ROOT = "var/tinh"
@@ -103,24 +102,7 @@ class Province(_Strict):
 def load_agencies(path: Path) -> Province:
     """Read and validate the agencies file; a wrong file raises AgenciesError naming the entry
     (its position and code) and the field."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError as err:
-        raise AgenciesError(f"Không tìm thấy tệp danh sách cơ quan '{path}'.") from err
-    except OSError as err:
-        raise AgenciesError(
-            f"Không đọc được tệp danh sách cơ quan '{path}': {err.strerror}."
-        ) from err
-    if len(raw) > MAX_AGENCIES_BYTES:
-        raise AgenciesError(f"Tệp danh sách cơ quan '{path}' quá lớn ({len(raw) // 1024} KB).")
-    try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_PlanLoader)  # noqa: S506 - a SafeLoader
-    except UnicodeDecodeError as err:
-        raise AgenciesError(f"Tệp danh sách cơ quan '{path}' không phải văn bản UTF-8.") from err
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else ""
-        raise AgenciesError(f"Tệp danh sách cơ quan '{path}' sai cú pháp YAML{where}.") from err
+    data = read_yaml(path, "tệp danh sách cơ quan", AgenciesError, MAX_AGENCIES_BYTES)
     if not isinstance(data, dict):
         raise AgenciesError(
             f"Tệp danh sách cơ quan '{path}' cần các khóa root, agencies "

@@ -17,7 +17,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from tasks.errors import PlanError
+from tasks.errors import CchcError, PlanError
 from tasks.rules import REGISTRY, enabled, settings_for
 from tasks.text import is_email_address, match_key, shortened
 
@@ -236,22 +236,7 @@ def load_plan(path: Path) -> Plan:
 
     Messages never quote the file beyond a short scalar value: CCHC_PLAN pointing at .env by
     mistake must not print the SMTP password to the terminal and the Prefect database."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError as err:
-        raise PlanError(f"Không tìm thấy tệp kế hoạch '{path}' (biến CCHC_PLAN).") from err
-    except OSError as err:
-        raise PlanError(f"Không đọc được tệp kế hoạch '{path}': {err.strerror}.") from err
-    if len(raw) > MAX_PLAN_BYTES:
-        raise PlanError(
-            f"Tệp kế hoạch '{path}' quá lớn ({len(raw) // 1024} KB): kiểm tra biến CCHC_PLAN."
-        )
-    try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_PlanLoader)  # noqa: S506
-    except UnicodeDecodeError as err:
-        raise PlanError(f"Tệp kế hoạch '{path}' không phải văn bản UTF-8.") from err
-    except yaml.YAMLError as err:
-        raise PlanError(f"Tệp kế hoạch '{path}' sai cú pháp YAML: {_where(err)}.") from err
+    data = read_yaml(path, "tệp kế hoạch", PlanError, MAX_PLAN_BYTES, "CCHC_PLAN")
     if not isinstance(data, dict):
         raise PlanError(
             f"Tệp kế hoạch '{path}' không phải tệp kế hoạch (cần các khóa agency, plan, areas…): "
@@ -265,6 +250,31 @@ def load_plan(path: Path) -> Plan:
             key = ".".join(str(p) for p in e["loc"]) or "(gốc)"
             lines.append(f"- {key}: {_vietnamese(e)}")
         raise PlanError(f"Tệp kế hoạch '{path}' không hợp lệ:\n" + "\n".join(lines)) from err
+
+
+def read_yaml(
+    path: Path, what: str, error: type[CchcError], max_bytes: int, setting: str | None = None
+) -> Any:
+    """The YAML document in ``path`` (``what``: its name in messages, e.g. "tệp kế hoạch";
+    ``setting``: the variable that names it), or ``error`` in Vietnamese: missing, unreadable,
+    too large, not UTF-8, not YAML (with line and column). Never quotes the file: a setting
+    pointing at .env by mistake must not print a password."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError as err:
+        named_by = f" (biến {setting})" if setting else ""
+        raise error(f"Không tìm thấy {what} '{path}'{named_by}.") from err
+    except OSError as err:
+        raise error(f"Không đọc được {what} '{path}': {err.strerror}.") from err
+    if len(raw) > max_bytes:
+        check = f": kiểm tra biến {setting}" if setting else ""
+        raise error(f"{what.capitalize()} '{path}' quá lớn ({len(raw) // 1024} KB){check}.")
+    try:
+        return yaml.load(raw.decode("utf-8"), Loader=_PlanLoader)  # noqa: S506
+    except UnicodeDecodeError as err:
+        raise error(f"{what.capitalize()} '{path}' không phải văn bản UTF-8.") from err
+    except yaml.YAMLError as err:
+        raise error(f"{what.capitalize()} '{path}' sai cú pháp YAML: {_where(err)}.") from err
 
 
 def _where(err: yaml.YAMLError) -> str:

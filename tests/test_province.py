@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from benchmarks.province_bench import peak
 from tasks.agencies import AgenciesError, apply_agency, load_agencies, parse_agency
 from tasks.rollup import build_rollup, read_results, rollup_context, write_workbook
 
@@ -275,11 +276,6 @@ def test_on_shared_storage_each_agency_stores_under_its_code(tmp_path):
 
 
 # ----------------------------------------------------------------------- the Sheets quota
-
-
-def peak(times: list[float], window: float) -> int:
-    """Most requests in any ``window`` seconds (each window starting at a request)."""
-    return max((sum(1 for u in times if t <= u < t + window) for t in times), default=0)
 
 
 def test_many_agencies_share_the_sheets_quota(

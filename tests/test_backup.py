@@ -42,16 +42,20 @@ def clean_env(home: Path) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "HOME": str(home)}
 
 
-def test_the_backup_is_owner_only_and_holds_settings_database_and_state(tmp_path):
-    make_checkout(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "deploy/backup.py"],
-        cwd=tmp_path,
-        env=clean_env(tmp_path),
+def run_backup(checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "deploy/backup.py", *args],
+        cwd=checkout,
+        env=clean_env(checkout),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_the_backup_is_owner_only_and_holds_settings_database_and_state(tmp_path):
+    make_checkout(tmp_path)
+    done = run_backup(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert SECRET not in done.stdout + done.stderr
     assert "Đã sao lưu" in done.stdout
@@ -79,14 +83,7 @@ def test_the_backup_is_owner_only_and_holds_settings_database_and_state(tmp_path
 def test_backups_go_where_they_are_told(tmp_path):
     make_checkout(tmp_path)
     elsewhere = tmp_path / "disk2" / "cchc"
-    done = subprocess.run(
-        [sys.executable, "deploy/backup.py", str(elsewhere)],
-        cwd=tmp_path,
-        env=clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_backup(tmp_path, str(elsewhere))
     assert done.returncode == 0, done.stdout + done.stderr
     [archive] = elsewhere.glob("cchc-backup-*.tar.gz")
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600

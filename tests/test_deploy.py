@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -56,29 +58,37 @@ def server(tmp_path_factory):
     # Plain `prefect deploy --all`, as any Prefect user runs it: nothing of ours in the environment.
     for name in ("CCHC_HOME", "CCHC_SOURCE", "CCHC_SMTP_HOST", "CCHC_PLAN"):
         env.pop(name, None)
-    log = (home / "server.log").open("w")
-    proc = subprocess.Popen(
-        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("Prefect server did not start: " + (home / "server.log").read_text())
-    env["TEST_PORT"] = str(port)
-    yield env
-    os.killpg(proc.pid, 15)
-    proc.wait(timeout=30)
-    log.close()
+    with prefect_server(env, port, home / "server.log"):
+        env["TEST_PORT"] = str(port)
+        yield env
+
+
+@contextmanager
+def prefect_server(env: dict[str, str], port: int, log: Path) -> Iterator[None]:
+    """`prefect server start` with ``env`` on ``port``, once /api/health answers; stopped (its
+    process group) afterwards."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("Prefect server did not start: " + log.read_text()[-3000:])
+                time.sleep(0.5)
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 def prefect(env, *args, timeout=300, cwd=REPO) -> str:

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from tasks.storage import SENDING_LIMIT, Storage
 from tests.postgres_server import postgres_server
 from tests.s3_server import make_bucket
 from tests.smtp_server import TEST_PASSWORD, TEST_USER, SmtpTestServer, to_leaders
-from tests.test_deploy import AUTH, PREFECT, client_call, free_port, prefect
+from tests.test_deploy import AUTH, PREFECT, client_call, free_port, prefect, prefect_server
 
 POOL = "cchc-office"
 BUCKET = "cchc-nhieu-may"
@@ -48,20 +47,8 @@ def server_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
             PREFECT_SERVER_API_AUTH_STRING=AUTH,  # as make up runs it
             PREFECT_API_AUTH_STRING=AUTH,
         )
-        with (home / "server.log").open("w") as log:
-            proc = subprocess.Popen(
-                [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                wait_healthy(port, proc, home / "server.log")
-                yield env
-            finally:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=30)
+        with prefect_server(env, port, home / "server.log"):
+            yield env
 
 
 def test_two_workers_share_one_storage_and_send_once(
@@ -155,17 +142,6 @@ def start_worker(
         command, env=worker_env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
-
-
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-            return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail("Prefect server on PostgreSQL did not start: " + log.read_text()[-3000:])
 
 
 def final_state(env: dict[str, str], run_id: Any, timeout: float = 300) -> Any:

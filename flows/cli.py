@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import urllib.request
@@ -354,3 +355,7 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
+    finally:
+        # Everything the run made is still in memory; without this, the interpreter's last
+        # garbage collections walk it all on the way out: ~0.8 s at 10 000 products.
+        gc.freeze()

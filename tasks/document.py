@@ -49,6 +49,9 @@ SLIP_TEMPLATE = TEMPLATES / "phieu-xin-loi.docx"  # phiếu xin lỗi và hẹn 
 CHART_DPI = 200
 CHART_WIDTH_MM = 160
 CHART_FONT = "DejaVu Sans"  # ships with matplotlib and covers Vietnamese (checked in the tests)
+# Bars the units chart draws at most: 4 mm a bar across 160 mm, its code and value still legible.
+# A province-size roster (hundreds of units) gets the units furthest behind (units_in_chart).
+CHART_MAX_UNITS = 40
 _MET, _BELOW, _QUOTA, _NO_QUOTA = "#2e6da4", "#e08a2c", "#c0392b", "#9aa5b1"
 
 _MARKER = re.compile(r"\[\[\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*\]\]")
@@ -510,20 +513,42 @@ def _undefined_field(err: jinja2.UndefinedError, tpl: Any) -> str:
     return dotted.group(1) if dotted else attribute
 
 
+def units_in_chart(
+    units: list[dict[str, Any]], quotas: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The units the chart draws: all of them, in the report's order, up to CHART_MAX_UNITS;
+    beyond that, the CHART_MAX_UNITS furthest behind, in that order: below their quota by the
+    most products first, then the fewest products (the table above the chart lists them all)."""
+    if len(units) <= CHART_MAX_UNITS:
+        return units
+
+    def behind(unit: dict[str, Any]) -> tuple[int, int]:
+        quota = quotas.get(unit["code"], {}).get("quota")
+        shortfall = quota - unit["products"] if quota is not None else 0
+        return -max(shortfall, 0), unit["products"]
+
+    return sorted(units, key=behind)[:CHART_MAX_UNITS]  # stable: ties keep the report's order
+
+
 def _charts(tpl: Any, full: dict[str, Any]) -> dict[str, Any]:
     from docx.shared import Mm
     from docxtpl import InlineImage
 
     quotas = (full.get("unit_quota") or {}).get("by_unit", {})
-    units = InlineImage(
-        tpl, io.BytesIO(chart_units(full["units"], quotas)), width=Mm(CHART_WIDTH_MM)
-    )
+    shown = units_in_chart(full["units"], quotas)
+    units = InlineImage(tpl, io.BytesIO(chart_units(shown, quotas)), width=Mm(CHART_WIDTH_MM))
     months = (
         InlineImage(tpl, io.BytesIO(chart_months(full["by_month"])), width=Mm(CHART_WIDTH_MM))
         if full["by_month"]
         else ""
     )
-    return {"units": units, "months": months}
+    note = (
+        f" ({len(shown)}/{len(full['units'])} đơn vị còn thiếu nhiều sản phẩm nhất so với chỉ "
+        "tiêu, tiếp đến các đơn vị có ít sản phẩm nhất)"
+        if len(shown) < len(full["units"])
+        else ""
+    )
+    return {"units": units, "months": months, "units_note": note}
 
 
 def render_report(context: dict[str, Any], template: Path, out: Path) -> Path:

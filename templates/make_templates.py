@@ -584,7 +584,8 @@ def section_results(doc) -> None:
     para(doc, "{{ charts.units }}", CENTERED, before=6, keep_next=True)
     para(
         doc,
-        "Biểu đồ 1. Số sản phẩm tuyên truyền của các phòng, đơn vị {{ period.label }}",
+        "Biểu đồ 1. Số sản phẩm tuyên truyền của các phòng, đơn vị {{ period.label }}"
+        "{{ charts.units_note }}",
         CENTERED,
         italic=True,
         size=12,

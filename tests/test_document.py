@@ -27,6 +27,7 @@ from tasks.collect import read_workbook
 from tasks.compile import build_result, date_line, report_context
 from tasks.document import (
     CHART_FONT,
+    CHART_MAX_UNITS,
     DEFAULT_TEMPLATE,
     SECTION_TEMPLATE,
     TemplateError,
@@ -36,6 +37,7 @@ from tasks.document import (
     render_report,
     report_file_name,
     section_file_name,
+    units_in_chart,
 )
 from tasks.errors import CchcError, OutputError
 from tasks.normalize import normalize
@@ -505,6 +507,46 @@ def test_charts_are_embedded(docs):
         assert all(p.blob.startswith(b"\x89PNG") for p in images)
         width = doc.inline_shapes[0].width
         assert width is not None and width <= Mm(165)
+
+
+def caption_of_units_chart(doc: Document) -> str:
+    return next(p.text for p in doc.paragraphs if p.text.startswith("Biểu đồ 1."))
+
+
+def test_the_units_chart_shows_every_unit_of_the_sample(docs, contexts):
+    assert len(contexts["2026-05"]["units"]) <= CHART_MAX_UNITS
+    assert caption_of_units_chart(docs["2026-05"]) == (
+        "Biểu đồ 1. Số sản phẩm tuyên truyền của các phòng, đơn vị tháng 5/2026"
+    )
+
+
+def test_a_province_roster_charts_the_units_furthest_behind(plan, tmp_path):
+    from benchmarks.synthetic import synthetic_book
+
+    recs, problems = normalize(synthetic_book(2_000), plan, AS_OF)
+    context = report_context(verify(recs, plan, parse_period("2026-05"), AS_OF, problems), plan)
+    units, quotas = context["units"], context["unit_quota"]["by_unit"]
+    shown = units_in_chart(units, quotas)
+    assert len(units) > 200 and len(shown) == CHART_MAX_UNITS
+
+    def shortfall(unit: dict[str, Any]) -> int:
+        quota = quotas.get(unit["code"], {}).get("quota")
+        return max(quota - unit["products"], 0) if quota is not None else 0
+
+    gaps = [shortfall(u) for u in shown]
+    assert gaps == sorted(gaps, reverse=True) and gaps[0] > 0
+    left_out = [u for u in units if u not in shown]
+    assert max(shortfall(u) for u in left_out) <= gaps[-1]
+    if gaps[-1] == 0:  # the rest of the chart: the fewest products among those not behind
+        fewest = max(u["products"] for u in shown if shortfall(u) == 0)
+        assert all(u["products"] >= fewest for u in left_out if shortfall(u) == 0)
+    doc = docx.Document(str(render_report(context, DEFAULT_TEMPLATE, tmp_path / "r.docx")))
+    assert caption_of_units_chart(doc) == (
+        "Biểu đồ 1. Số sản phẩm tuyên truyền của các phòng, đơn vị tháng 5/2026 "
+        f"({CHART_MAX_UNITS}/{len(units)} đơn vị còn thiếu nhiều sản phẩm nhất so với chỉ tiêu, "
+        "tiếp đến các đơn vị có ít sản phẩm nhất)"
+    )
+    assert len(doc.inline_shapes) == 1
 
 
 def test_chart_font_shows_vietnamese(caplog):

@@ -117,9 +117,11 @@ def report(
         progress(25)
         records, problems = normalize_task(unwalked(raw), job.plan)
         backdated = backdated_task(records, job.plan, the_period, unwalked(history))
-        findings = verify_task(records, job.plan, the_period, job.as_of, problems, backdated)
+        findings = verify_task(
+            records, job.plan, the_period, job.as_of, unwalked(problems), unwalked(backdated)
+        )
         progress(50)
-        compiled = compile_report_task(findings, job.plan, folder, DEFAULT_TEMPLATE)
+        compiled = compile_report_task(unwalked(findings), job.plan, folder, DEFAULT_TEMPLATE)
         storage.store([compiled.result_path, compiled.document_path, compiled.section_path])
         mail = compose_report_mail(findings, job.plan, compiled)
         office_mail = compose_office_mail(findings, job.plan, compiled)

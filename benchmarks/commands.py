@@ -89,10 +89,12 @@ def index_history(snapshot: Path, made: list[Path]) -> None:
     the same read, so it is normalised once."""
     from tasks.collect import load_snapshot
     from tasks.history import record_reads
+    from tasks.normalize import normalize
     from tasks.plan import load_plan
     from tasks.settings import load_settings
 
-    record_reads(load_snapshot(snapshot), made, load_plan(load_settings().plan))
+    plan = load_plan(load_settings().plan)
+    record_reads(normalize(load_snapshot(snapshot), plan)[0], made, plan)
 
 
 def newest_snapshot(output: Path) -> Path:

@@ -34,8 +34,8 @@ def check(source: str | None = None) -> dict[str, Any] | State:
             unwalked(raw), job.settings.output_dir / "kiem-tra" / "snapshots"
         )
         Storage.of(job.settings).store([snapshot])
-        record_read(raw, snapshot, job.plan)  # a later report need not read it again
-        _, problems = normalize_task(unwalked(raw), job.plan)
+        records, problems = normalize_task(unwalked(raw), job.plan)
+        record_read(records, snapshot, job.plan)  # a later report need not read it again
     except SheetStructureError as err:
         publish_problems(err.problems, "kiem-tra")
         return user_failure(err)  # the CLI reads the problems from the error (exit 2)

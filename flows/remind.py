@@ -55,8 +55,8 @@ def remind(
             unwalked(raw), job.settings.output_dir / "nhac-viec" / "snapshots"
         )
         Storage.of(job.settings).store([snapshot])
-        record_read(raw, snapshot, job.plan)  # a later report need not read it again
         records, _ = normalize_task(unwalked(raw), job.plan)
+        record_read(records, snapshot, job.plan)  # a later report need not read it again
         owed = due_reminders(records, job.plan, job.as_of)
         reminded, no_email, failed = send_reminders_task(
             owed, job.plan, job.settings, job.as_of, send, force

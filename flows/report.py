@@ -106,16 +106,16 @@ def report(
             storage.fetch_missing("*/snapshots/du-lieu-*")  # other workers': back-dated check
             old = prune_snapshots_task(output, job.plan.retention.snapshot_days, job.as_of)
             storage.remove(old)
+        progress(25)
+        records, problems = normalize_task(unwalked(raw), job.plan)
         # What the snapshots read before this run proved; this run's own read is recorded too.
         history = snapshot_history_task(
             output,
             job.plan,
             raw.read_at,
-            None if snapshot else unwalked(raw),
+            None if snapshot else records,
             None if snapshot else snapshot_path,
         )
-        progress(25)
-        records, problems = normalize_task(unwalked(raw), job.plan)
         backdated = backdated_task(records, job.plan, the_period, unwalked(history))
         findings = verify_task(
             records, job.plan, the_period, job.as_of, unwalked(problems), unwalked(backdated)

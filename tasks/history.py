@@ -32,7 +32,7 @@ from tasks.collect import load_snapshot, snapshot_files
 from tasks.contract import INPUT_TABS, UNITS
 from tasks.errors import SheetStructureError, SourceError
 from tasks.files import write_atomically
-from tasks.models import History, RawBook, RawTab, ReadProof, identity_key
+from tasks.models import History, RawBook, RawTab, ReadProof, Records, identity_key
 from tasks.plan import Plan
 from tasks.stage import stage_task
 from tasks.text import match_key
@@ -54,13 +54,14 @@ def snapshot_history(
     output_dir: Path,
     plan: Plan,
     before: str,
-    own: RawBook | None = None,
+    own: Records | None = None,
     own_snapshot: Path | None = None,
 ) -> History:
     """What every snapshot kept under ``output_dir`` and read before ``before`` (ISO time: this
-    run's read) proved. ``own`` and ``own_snapshot``: this run's read and the snapshot it was
-    saved as; its proof is recorded now, from the cells in memory, so that no later run has to
-    read that snapshot again. Index files that cannot be written are only logged."""
+    run's read) proved. ``own`` and ``own_snapshot``: this run's read, normalised, and the
+    snapshot it was saved as; its proof is recorded now, from the records in memory, so that no
+    later run has to read that snapshot again. Index files that cannot be written are only
+    logged."""
     identities = rules.claim_identities()
     fingerprint = _fingerprint(plan, identities)
     cutoff = datetime.fromisoformat(before)
@@ -77,7 +78,7 @@ def snapshot_history(
         kept = {path.name for _, path in files}
         if own is not None and own_snapshot is not None and folder == own_folder:
             kept.add(own_snapshot.name)
-            changed = _record_own(index, own, own_snapshot, plan)
+            changed = _record_own(index, own, own_snapshot)
         else:
             changed = False
         changed |= index.forget_except(kept)
@@ -98,19 +99,19 @@ def snapshot_history(
     return History(identities, sorted(reads, key=lambda read: read.read_at))
 
 
-def record_read(raw: RawBook, snapshot: Path, plan: Plan) -> None:
-    """Record what ``raw``, just saved as ``snapshot``, proves in the index of its folder, from
-    the cells in memory: a later report then never reads that snapshot. For flows that keep
-    snapshots without reporting (the daily check and reminders); the report records its own
-    read through snapshot_history."""
-    record_reads(raw, [snapshot], plan)
+def record_read(records: Records, snapshot: Path, plan: Plan) -> None:
+    """Record what a read proves in the index of the folder of ``snapshot``, the file it was
+    just saved as, from its ``records`` (the read, normalised): a later report then never reads
+    that snapshot. For flows that keep snapshots without reporting (the daily check and
+    reminders); the report records its own read through snapshot_history."""
+    record_reads(records, [snapshot], plan)
 
 
-def record_reads(raw: RawBook, snapshots: Iterable[Path], plan: Plan) -> None:
-    """record_read for one read kept as several files (normalised once)."""
+def record_reads(records: Records, snapshots: Iterable[Path], plan: Plan) -> None:
+    """record_read for one read kept as several files."""
     identities = rules.claim_identities()
     fingerprint = _fingerprint(plan, identities)
-    proof = _proof(raw, plan, identities)
+    proof = proof_of_records(records, identities)
     by_folder: dict[Path, list[Path]] = {}
     for snapshot in snapshots:
         by_folder.setdefault(snapshot.parent, []).append(snapshot)
@@ -126,11 +127,11 @@ def record_reads(raw: RawBook, snapshots: Iterable[Path], plan: Plan) -> None:
             _save_index(folder / INDEX_NAME, index)
 
 
-def _record_own(index: _Index, raw: RawBook, snapshot: Path, plan: Plan) -> bool:
+def _record_own(index: _Index, records: Records, snapshot: Path) -> bool:
     stat = _stat(snapshot)
     if stat is None or index.stat_of(snapshot.name) == stat:
         return False
-    index.record(snapshot.name, stat, _proof(raw, plan, index.identities))
+    index.record(snapshot.name, stat, proof_of_records(records, index.identities))
     return True
 
 
@@ -149,11 +150,9 @@ def only_tabs(raw: RawBook, keys: Collection[str]) -> RawBook:
     return replace(raw, tabs=tabs)
 
 
-def _proof(raw: RawBook, plan: Plan, identities: dict[str, tuple[str, ...]]) -> Proof:
-    try:
-        records = normalize.normalize(only_tabs(raw, identities), plan)[0]
-    except SheetStructureError:
-        return None
+def proof_of_records(records: Records, identities: dict[str, tuple[str, ...]]) -> Proof:
+    """What a read proves, from its records: the identity of each row of each claimed tab. A
+    run's own read is normalised whole anyway, and only_tabs gives the same claimed frames."""
     return {
         tab: [
             identity_key(values)
@@ -164,11 +163,13 @@ def _proof(raw: RawBook, plan: Plan, identities: dict[str, tuple[str, ...]]) -> 
 
 
 def _proof_of_snapshot(path: Path, plan: Plan, identities: dict[str, tuple[str, ...]]) -> Proof:
+    """What an earlier snapshot proves: only its claimed tabs normalised (only_tabs)."""
     try:
         raw = load_snapshot(path)
-    except SourceError:
-        return None  # a damaged snapshot proves nothing
-    return _proof(raw, plan, identities)
+        records = normalize.normalize(only_tabs(raw, identities), plan)[0]
+    except (SourceError, SheetStructureError):
+        return None  # a damaged snapshot, or one missing a tab or column, proves nothing
+    return proof_of_records(records, identities)
 
 
 def _fingerprint(plan: Plan, identities: dict[str, tuple[str, ...]]) -> str:

@@ -12,7 +12,7 @@ import pytest
 from tasks import history as history_module
 from tasks.calendar import parse_period
 from tasks.collect import prune_snapshots, save_snapshot
-from tasks.history import INDEX_NAME, record_read, snapshot_history
+from tasks.history import INDEX_NAME, only_tabs, proof_of_records, record_read, snapshot_history
 from tasks.integrity import backdated_entries
 from tasks.models import identity_key
 from tasks.normalize import normalize
@@ -67,7 +67,8 @@ def test_the_runs_own_read_is_recorded_from_memory(plan, tmp_path, monkeypatch):
     earlier = read_on(book(concretizations=[["VP", "10/05/2026"]]), "2026-05-20T08:00:00+07:00")
     saved = save_snapshot(earlier, folder)
     no_snapshot_reads(monkeypatch)
-    history = snapshot_history(tmp_path, plan, earlier.read_at, earlier, saved)
+    own = normalize(earlier, plan)[0]
+    history = snapshot_history(tmp_path, plan, earlier.read_at, own, saved)
     assert history.reads == []  # its own read is not "earlier"
     assert flags(plan, tmp_path) == EXPECTED  # the next run finds it in the index
 
@@ -189,6 +190,26 @@ def test_a_well_formed_index_is_believed(plan, tmp_path):
 def test_a_read_recorded_when_saved_is_never_read_again(plan, tmp_path, monkeypatch):
     folder = tmp_path / "kiem-tra" / "snapshots"
     earlier = read_on(book(concretizations=[["VP", "10/05/2026"]]), "2026-05-20T08:00:00+07:00")
-    record_read(earlier, save_snapshot(earlier, folder), plan)
+    record_read(normalize(earlier, plan)[0], save_snapshot(earlier, folder), plan)
     no_snapshot_reads(monkeypatch)
     assert flags(plan, tmp_path) == EXPECTED
+
+
+@pytest.mark.parametrize("source", ["sample", "synthetic"])
+def test_a_read_proves_the_same_normalised_whole_or_by_its_claimed_tabs(plan, source):
+    """A run records its own read from its whole normalised book; a later run reads an
+    unrecorded snapshot's claimed tabs only (only_tabs). Both must prove the same rows."""
+    from benchmarks.synthetic import synthetic_book
+    from tasks.collect import read_workbook
+    from tasks.rules import claim_identities
+
+    raw = (
+        read_workbook(Path(__file__).parent.parent / "data" / "sample" / "cchc-2026-mau.xlsx")
+        if source == "sample"
+        else synthetic_book(3_000)
+    )
+    identities = claim_identities()
+    whole = proof_of_records(normalize(raw, plan)[0], identities)
+    claimed = proof_of_records(normalize(only_tabs(raw, identities), plan)[0], identities)
+    assert whole == claimed
+    assert all(whole[tab] for tab in identities)  # every claimed tab has rows to compare

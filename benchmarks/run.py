@@ -562,59 +562,49 @@ def measure_commands(
         for _ in range(3)
     ]
     result["help_s"] = min(t.seconds for t in helps)
+
+    def env_for(output: Path) -> dict[str, str]:
+        extra = {**sheets.access.env(), "PREFECT_API_URL": api_url}
+        return child_env({**extra, "CCHC_OUTPUT_DIR": str(output)}, home)
+
+    def report(name: str, output: Path, size: int) -> dict[str, Any]:
+        started = datetime.now(UTC)
+        timed = time_command(
+            [cchc, *REPORT_ARGS], env_for(output), output, logs / f"report-{size}-{name}.log"
+        )
+        if timed.exit_code != 0:
+            raise BenchError(f"cchc report exited {timed.exit_code}, see {timed.log}")
+        timed.flow_run_s, timed.stages = report_stages(api_url, started)
+        return _timed_json(timed)
+
     # The command's own start-up: everything a report costs whatever the sheet holds (Python,
     # Prefect's and pandas' imports, the flow run on the server, a report of the empty roster).
     print("... cchc report on the sheet with no data rows (the command's start-up)", flush=True)
     sheets.load(0)
-    empty_env = child_env(
-        {**sheets.access.env(), "PREFECT_API_URL": api_url, "CCHC_OUTPUT_DIR": ""}, home
-    )
-    empties = []
-    for i in range(runs):
-        output = work / f"empty-{i}"
-        empty_env["CCHC_OUTPUT_DIR"] = str(output)
-        timed = time_command([cchc, *REPORT_ARGS], empty_env, output, logs / f"report-0-{i}.log")
-        if timed.exit_code != 0:
-            raise BenchError(f"cchc report exited {timed.exit_code}, see {timed.log}")
-        empties.append(timed.seconds)
-    result["startup_s"] = min(empties)
+    empties = [report(f"empty-{i}", work / f"empty-{i}", 0) for i in range(runs)]
+    result["startup_s"] = min(float(run["seconds"]) for run in empties)
     for size in sizes:
         print(f"... commands, {size:,} products ({history} earlier snapshots)", flush=True)
         sheets.load(size)
-
-        def env_for(output: Path) -> dict[str, str]:
-            extra = {**sheets.access.env(), "PREFECT_API_URL": api_url}
-            return child_env({**extra, "CCHC_OUTPUT_DIR": str(output)}, home)
-
         floor_job = {"kind": "floor", "access": asdict(sheets.access), "repeat": 3}
         floor = run_child(
             floor_job, env_for(work / "floor"), work / f"floor-{size}", logs / f"floor-{size}.log"
         )
 
-        def report(name: str, output: Path, size: int = size) -> dict[str, Any]:
-            started = datetime.now(UTC)
-            timed = time_command(
-                [cchc, *REPORT_ARGS], env_for(output), output, logs / f"report-{size}-{name}.log"
-            )
-            if timed.exit_code != 0:
-                raise BenchError(f"cchc report exited {timed.exit_code}, see {timed.log}")
-            timed.flow_run_s, timed.stages = report_stages(api_url, started)
-            return _timed_json(timed)
-
         plain: list[dict[str, Any]] = []
         with_history: list[dict[str, Any]] = []
         for i in range(runs):
-            plain.append(report(f"none-{i}", work / f"{size}-none-{i}"))
+            plain.append(report(f"none-{i}", work / f"{size}-none-{i}", size))
             output = work / f"{size}-history-{i}"
             snapshot = newest_snapshot(work / f"{size}-none-0")
             index_history(snapshot, prefill_history(snapshot, output, history, datetime.now(UTC)))
-            with_history.append(report(f"history-{i}", output))
+            with_history.append(report(f"history-{i}", output, size))
         cold: dict[str, Any] | None = None
         if cold_history:  # the same, but no snapshot recorded yet: each is read once
             output = work / f"{size}-history-cold"
             snapshot = newest_snapshot(work / f"{size}-none-0")
             prefill_history(snapshot, output, history, datetime.now(UTC))
-            cold = report("history-cold", output)
+            cold = report("history-cold", output, size)
         check = time_command(
             [cchc, "check"], env_for(work / f"{size}-check"), work / f"{size}-check",
             logs / f"check-{size}.log",
